@@ -1,0 +1,106 @@
+"""Application factory. It configures and registers; it opens no sockets and starts no threads."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+from sqlalchemy import event
+
+from app.config import Config
+from app import extensions as ext
+
+# Never bind the name `db` here: it would shadow the `app.db` module for Alembic scripts.
+
+
+def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    config = config or Config
+    app.config.from_object(config)
+    app.config.update(config.from_env(app.instance_path))
+    app.config.update(overrides)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+
+    from app.core.web import register_error_handlers
+
+    register_error_handlers(app)
+    return app
+
+
+def select_locale() -> str:
+    supported = ("zh", "en")
+    lang = request.args.get("lang")
+    if lang in supported:
+        return lang
+    if session.get("lang") in supported:
+        return str(session["lang"])
+    if current_user and getattr(current_user, "is_authenticated", False):
+        locale = getattr(current_user, "locale", None)
+        if locale in supported:
+            return str(locale)
+    return "zh"
+
+
+def register_extensions(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        app.config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+        )
+    ext.db.init_app(app)
+    from app import models  # noqa: F401  (complete metadata before Alembic looks)
+
+    with app.app_context():
+        if ext.db.engine.dialect.name == "sqlite":
+            configure_sqlite(ext.db.engine)
+    ext.migrate.init_app(
+        app,
+        ext.db, directory=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"))
+    ext.csrf.init_app(app)
+    ext.babel.init_app(app, locale_selector=select_locale, default_timezone=app.config["TIMEZONE"])
+    login_manager = ext.login_manager
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the server-side session row is the protection
+
+    from app.auth.sessions import load_session_user
+
+    login_manager.user_loader(load_session_user)
+
+
+def configure_sqlite(engine: Any) -> None:
+    """WAL, foreign keys and a busy timeout on our engine; and BEGIN IMMEDIATE so that two
+    writers queue on the lock instead of failing with SQLITE_BUSY mid-transaction (the
+    pysqlite transaction workaround from the SQLAlchemy SQLite dialect docs)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+
+
+def register_commands(app: Flask) -> None:
+    pass

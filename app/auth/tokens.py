@@ -1,0 +1,50 @@
+"""API tokens: 256 random bits, shown once, stored as SHA-256 (a fast hash is right here: the
+token is random, so there is nothing to brute-force), revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+
+from app.auth.models import ApiToken, User
+from app.db import utcnow
+from app.extensions import db
+
+PREFIX = "vt_"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, *, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for `user`; returns the row and the plaintext (the only time it exists)."""
+    plaintext = PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name[:120], token_hash=_hash(plaintext), prefix=plaintext[:10])
+    db.session.add(row)
+    db.session.flush()
+    return row, plaintext
+
+
+def authenticate_token(plaintext: str) -> User | None:
+    if not plaintext.startswith(PREFIX) or len(plaintext) > 200:
+        return None
+    stmt = (
+        sa.select(ApiToken)
+        .where(ApiToken.token_hash == _hash(plaintext), ApiToken.revoked_at.is_(None))
+        .limit(1)
+    )
+    row = db.session.scalars(stmt).first()
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(token_id: int, *, user_id: int | None = None) -> bool:
+    stmt = sa.update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    if user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    result = db.session.execute(stmt.values(revoked_at=utcnow()))
+    return bool(getattr(result, "rowcount", 0))

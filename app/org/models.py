@@ -1,0 +1,33 @@
+"""Company → region → representative office. The company is the installation itself."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import TimestampMixin
+from app.extensions import db
+
+
+class Region(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    offices: Mapped[list[Office]] = relationship(back_populates="region", order_by="Office.code")
+
+
+class Office(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A representative office (代表处): owns customers, issues, voices and surveys."""
+
+    __tablename__ = "offices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
+
+    region: Mapped[Region] = relationship(back_populates="offices")
