@@ -30,6 +30,13 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from app.core.web import register_error_handlers
 
     register_error_handlers(app)
+
+    @app.context_processor
+    def inject_locale() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        return {"current_locale": str(get_locale() or "zh")}
+
     return app
 
 
