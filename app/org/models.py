@@ -29,5 +29,8 @@ class Office(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     name: Mapped[str] = mapped_column(sa.String(120))
     region_id: Mapped[int] = mapped_column(sa.ForeignKey("regions.id"), index=True)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
+    # working hours for SLA arithmetic, "HH:MM" in the office's time zone
+    work_start: Mapped[str] = mapped_column(sa.String(5), default="09:00", server_default="09:00")
+    work_end: Mapped[str] = mapped_column(sa.String(5), default="18:00", server_default="18:00")
 
     region: Mapped[Region] = relationship(back_populates="offices")
