@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, request, session
 from flask_login import current_user
 from sqlalchemy import event
 
-from app.config import Config
 from app import extensions as ext
+from app.config import Config
 
 # Never bind the name `db` here: it would shadow the `app.db` module for Alembic scripts.
 
@@ -30,6 +31,15 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     from app.core.web import register_error_handlers
 
     register_error_handlers(app)
+
+    @app.before_request
+    def _begin_mode() -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            sqlite_begin.set("BEGIN")
+
+    @app.teardown_request
+    def _reset_begin_mode(_exc: BaseException | None) -> None:
+        sqlite_begin.set("BEGIN IMMEDIATE")
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:
@@ -70,7 +80,11 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(ext.db.engine)
     ext.migrate.init_app(
         app,
-        ext.db, directory=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"))
+        ext.db,
+        directory=os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations"
+        ),
+    )
     ext.csrf.init_app(app)
     ext.babel.init_app(app, locale_selector=select_locale, default_timezone=app.config["TIMEZONE"])
     login_manager = ext.login_manager
@@ -83,10 +97,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_session_user)
 
 
+# Reads (GET/HEAD) begin DEFERRED so they never hold the write lock; everything else (writes,
+# jobs, CLI) begins IMMEDIATE so that two writers queue on the lock instead of one failing with
+# SQLITE_BUSY when it upgrades a read snapshot to a write.
+sqlite_begin: ContextVar[str] = ContextVar("sqlite_begin", default="BEGIN IMMEDIATE")
+
+
 def configure_sqlite(engine: Any) -> None:
-    """WAL, foreign keys and a busy timeout on our engine; and BEGIN IMMEDIATE so that two
-    writers queue on the lock instead of failing with SQLITE_BUSY mid-transaction (the
-    pysqlite transaction workaround from the SQLAlchemy SQLite dialect docs)."""
+    """WAL, foreign keys and a busy timeout on our engine, and explicit BEGINs (the pysqlite
+    transaction workaround from the SQLAlchemy SQLite dialect docs)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -100,7 +119,7 @@ def configure_sqlite(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(sqlite_begin.get())
 
 
 def register_blueprints(app: Flask) -> None:
@@ -108,6 +127,16 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(core_bp)
 
+    from app.auth.views import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+
+    from app.api import init_api
+
+    init_api(app)
+
 
 def register_commands(app: Flask) -> None:
-    pass
+    from app.auth.cli import users_cli
+
+    app.cli.add_command(users_cli)

@@ -63,7 +63,8 @@ class Config:
     API_TITLE = "Customer voice API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
-    OPENAPI_URL_PREFIX = None  # we serve /api/v1/openapi.json ourselves
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict[str, Any]:

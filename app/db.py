@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any  # noqa: F401
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect

@@ -7,4 +7,12 @@ from app.issues import models as issue_models
 from app.org import models as org_models
 from app.scheduler import models as scheduler_models
 
-__all__ = ["audit", "auth_models", "customer_models", "issue_models", "org_models", "outbox", "scheduler_models"]
+__all__ = [
+    "audit",
+    "auth_models",
+    "customer_models",
+    "issue_models",
+    "org_models",
+    "outbox",
+    "scheduler_models",
+]

@@ -22,7 +22,9 @@ def _hash(token: str) -> str:
 def issue_token(user: User, *, name: str = "") -> tuple[ApiToken, str]:
     """Create a token for `user`; returns the row and the plaintext (the only time it exists)."""
     plaintext = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name[:120], token_hash=_hash(plaintext), prefix=plaintext[:10])
+    row = ApiToken(
+        user_id=user.id, name=name[:120], token_hash=_hash(plaintext), prefix=plaintext[:10]
+    )
     db.session.add(row)
     db.session.flush()
     return row, plaintext

@@ -73,7 +73,9 @@ class Scope:
         return list(db.session.scalars(stmt))
 
 
-def get_scoped(model: type[T], object_id: int, scope: Scope, *, office_attr: str = "office_id") -> T:
+def get_scoped(
+    model: type[T], object_id: int, scope: Scope, *, office_attr: str = "office_id"
+) -> T:
     """Load one row by id through the scope; out of scope and missing look the same."""
     column = getattr(model, office_attr)
     stmt = sa.select(model).where(model.id == object_id, scope.office_filter(column))  # type: ignore[attr-defined]

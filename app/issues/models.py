@@ -41,7 +41,9 @@ class Category(db.Model):  # type: ignore[name-defined,misc]
     """Configurable issue category; each belongs to one dimension (product/service/brand)."""
 
     __tablename__ = "categories"
-    __table_args__ = (sa.CheckConstraint(check_in("dimension", DIMENSIONS), name="dimension_valid"),)
+    __table_args__ = (
+        sa.CheckConstraint(check_in("dimension", DIMENSIONS), name="dimension_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)

@@ -1,0 +1,115 @@
+"""Token auth, the error envelope for everything under /api/, OpenAPI, health."""
+
+from __future__ import annotations
+
+from app.auth.tokens import revoke_token
+from app.extensions import db
+
+
+def test_missing_and_invalid_tokens_are_401(client):
+    response = client.get("/api/v1/customers")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    bad = client.get("/api/v1/customers", headers={"Authorization": "Bearer vt_nope"})
+    assert bad.status_code == 401
+    basic = client.get("/api/v1/customers", headers={"Authorization": "Basic Zm9vOmJhcg=="})
+    assert basic.status_code == 401
+
+
+def test_revoked_token_is_401(client, make_office, make_user, api_headers):
+    user = make_user("agent", office=make_office())
+    headers = api_headers(user)
+    assert client.get("/api/v1/customers", headers=headers).status_code == 200
+    from app.auth.models import ApiToken
+
+    token = db.session.query(ApiToken).one()
+    revoke_token(token.id)
+    db.session.commit()
+    assert client.get("/api/v1/customers", headers=headers).status_code == 401
+
+
+def test_session_cookie_alone_does_not_authenticate_api(client, make_office, make_user, login_as):
+    user = make_user("agent", office=make_office())
+    login_as(user)
+    assert client.get("/api/v1/customers").status_code == 401
+
+
+def test_inactive_user_token_is_401(client, make_office, make_user, api_headers):
+    user = make_user("agent", office=make_office())
+    headers = api_headers(user)
+    user.active = False
+    db.session.commit()
+    assert client.get("/api/v1/customers", headers=headers).status_code == 401
+
+
+def test_unknown_endpoint_and_method_use_the_envelope(client, make_office, make_user, api_headers):
+    headers = api_headers(make_user("agent", office=make_office()))
+    missing = client.get("/api/v1/nothing-here", headers=headers)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "not_found"
+    wrong_method = client.delete("/api/v1/customers", headers=headers)
+    assert wrong_method.status_code == 405
+    assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_org_writes_are_admin_only(client, make_region, make_office, make_user, api_headers):
+    agent = make_user("agent", office=make_office())
+    admin = make_user("admin")
+    refused = client.post("/api/v1/regions", json={"code": "N", "name": "北"}, headers=api_headers(agent))
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "forbidden"
+    headers = api_headers(admin)
+    region = client.post("/api/v1/regions", json={"code": "north", "name": "华北地区部"}, headers=headers)
+    assert region.status_code == 201 and region.get_json()["code"] == "NORTH"
+    office = client.post(
+        "/api/v1/offices", json={"code": "BJ", "name": "北京代表处", "region": "NORTH"}, headers=headers
+    )
+    assert office.status_code == 201 and office.get_json()["region"] == "NORTH"
+    duplicate = client.post("/api/v1/regions", json={"code": "NORTH", "name": "x"}, headers=headers)
+    assert duplicate.status_code == 422 and "code" in duplicate.get_json()["error"]["fields"]
+    unknown_region = client.post(
+        "/api/v1/offices", json={"code": "TJ", "name": "天津", "region": "NOPE"}, headers=headers
+    )
+    assert "region" in unknown_region.get_json()["error"]["fields"]
+    listed = client.get("/api/v1/offices", headers=headers).get_json()["items"]
+    assert [o["code"] for o in listed] == ["BJ", "SH"]
+
+
+def test_offices_list_is_scoped(client, make_region, make_office, make_user, api_headers):
+    sh = make_office("SH", region=make_region("EAST"))
+    make_office("GZ", region=make_region("SOUTH"))
+    agent = make_user("agent", office=sh)
+    listed = client.get("/api/v1/offices", headers=api_headers(agent)).get_json()["items"]
+    assert [o["code"] for o in listed] == ["SH"]
+
+
+def test_users_api_creates_without_exposing_password(
+    client, make_office, make_user, api_headers
+):
+    make_office("SH")
+    admin_headers = api_headers(make_user("admin"))
+    body = {"email": "New.Agent@Example.com", "name": "新坐席", "role": "agent", "office": "SH",
+            "password": "long enough password"}
+    created = client.post("/api/v1/users", json=body, headers=admin_headers)
+    assert created.status_code == 201
+    data = created.get_json()
+    assert data["email"] == "new.agent@example.com" and "password" not in data
+    wrong_place = client.post(
+        "/api/v1/users", json={**body, "email": "x@example.com", "office": None, "region": None},
+        headers=admin_headers,
+    )
+    assert "office" in wrong_place.get_json()["error"]["fields"]
+    agent_headers = api_headers(make_user("agent", office=make_office("HZ")))
+    assert client.post("/api/v1/users", json=body, headers=agent_headers).status_code == 403
+
+
+def test_openapi_document_describes_the_api(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/customers", "/api/v1/customers/{customer_id}", "/api/v1/regions",
+                 "/api/v1/offices", "/api/v1/users"):
+        assert path in spec["paths"], path
+    assert "Customer" in spec["components"]["schemas"]
