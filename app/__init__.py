@@ -6,7 +6,7 @@ import os
 from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -34,18 +34,29 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
 
     @app.before_request
     def _begin_mode() -> None:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            sqlite_begin.set("BEGIN")
+        read_only = request.method in ("GET", "HEAD", "OPTIONS")
+        g.sqlite_begin_token = sqlite_begin.set("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     @app.teardown_request
     def _reset_begin_mode(_exc: BaseException | None) -> None:
-        sqlite_begin.set("BEGIN IMMEDIATE")
+        token = g.pop("sqlite_begin_token", None)
+        if token is not None:
+            sqlite_begin.reset(token)
 
     @app.context_processor
-    def inject_locale() -> dict[str, Any]:
+    def inject_layout() -> dict[str, Any]:
         from flask_babel import get_locale
 
-        return {"current_locale": str(get_locale() or "zh")}
+        from app.auth.roles import role_label
+        from app.core.nav import nav_for
+
+        user = current_user
+        signed_in = getattr(user, "is_authenticated", False)
+        return {
+            "current_locale": str(get_locale() or "zh"),
+            "nav_links": nav_for(user),
+            "role_label": role_label(user.role) if signed_in else "",
+        }
 
     return app
 
@@ -134,6 +145,10 @@ def register_blueprints(app: Flask) -> None:
     from app.api import init_api
 
     init_api(app)
+
+    from app.customers.views import bp as customers_bp
+
+    app.register_blueprint(customers_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -60,6 +60,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         SECRET_KEY="test-secret-key",
         SERVER_NAME=None,
     )
+    application.test_client_class = IsolatedClient
     with application.app_context():
         from flask_migrate import upgrade
 
@@ -71,18 +72,35 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _truncate_all() -> None:
-    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    tables = list(reversed(db.metadata.sorted_tables))
     with db.engine.begin() as conn:
         for table in tables:
             conn.execute(table.delete())
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own `g` and its own
+    database session. The test's session commits first, so what the test set up is visible to
+    the request and no transaction of the test's holds a lock or an old snapshot; its objects
+    are expired by that commit and reload fresh afterwards."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(autouse=True)
 def _app_context(app: Flask) -> Iterator[None]:
+    from app import sqlite_begin
+
+    # the test's own reads never take SQLite's write lock (requests and threads set their own)
+    token = sqlite_begin.set("BEGIN")
     with app.app_context():
         yield
         db.session.remove()
         _truncate_all()
+    sqlite_begin.reset(token)
 
 
 @pytest.fixture

@@ -30,3 +30,18 @@ def place_kind(role: Role | str) -> str:
     if role in REGION_ROLES:
         return "region"
     return "company"
+
+
+def role_label(role: Role | str) -> str:
+    """The role's name in the current language."""
+    from flask_babel import gettext as _
+
+    labels = {
+        Role.AGENT: _("Hotline agent"),
+        Role.HANDLER: _("Handler"),
+        Role.OFFICE_MANAGER: _("Office manager"),
+        Role.REGIONAL_MANAGER: _("Regional manager"),
+        Role.QUALITY_ADMIN: _("Quality admin"),
+        Role.ADMIN: _("Administrator"),
+    }
+    return labels.get(Role(role), str(role))

@@ -56,14 +56,20 @@ def test_unknown_endpoint_and_method_use_the_envelope(client, make_office, make_
 def test_org_writes_are_admin_only(client, make_region, make_office, make_user, api_headers):
     agent = make_user("agent", office=make_office())
     admin = make_user("admin")
-    refused = client.post("/api/v1/regions", json={"code": "N", "name": "北"}, headers=api_headers(agent))
+    refused = client.post(
+        "/api/v1/regions", json={"code": "N", "name": "北"}, headers=api_headers(agent)
+    )
     assert refused.status_code == 403
     assert refused.get_json()["error"]["code"] == "forbidden"
     headers = api_headers(admin)
-    region = client.post("/api/v1/regions", json={"code": "north", "name": "华北地区部"}, headers=headers)
+    region = client.post(
+        "/api/v1/regions", json={"code": "north", "name": "华北地区部"}, headers=headers
+    )
     assert region.status_code == 201 and region.get_json()["code"] == "NORTH"
     office = client.post(
-        "/api/v1/offices", json={"code": "BJ", "name": "北京代表处", "region": "NORTH"}, headers=headers
+        "/api/v1/offices",
+        json={"code": "BJ", "name": "北京代表处", "region": "NORTH"},
+        headers=headers,
     )
     assert office.status_code == 201 and office.get_json()["region"] == "NORTH"
     duplicate = client.post("/api/v1/regions", json={"code": "NORTH", "name": "x"}, headers=headers)
@@ -84,19 +90,23 @@ def test_offices_list_is_scoped(client, make_region, make_office, make_user, api
     assert [o["code"] for o in listed] == ["SH"]
 
 
-def test_users_api_creates_without_exposing_password(
-    client, make_office, make_user, api_headers
-):
+def test_users_api_creates_without_exposing_password(client, make_office, make_user, api_headers):
     make_office("SH")
     admin_headers = api_headers(make_user("admin"))
-    body = {"email": "New.Agent@Example.com", "name": "新坐席", "role": "agent", "office": "SH",
-            "password": "long enough password"}
+    body = {
+        "email": "New.Agent@Example.com",
+        "name": "新坐席",
+        "role": "agent",
+        "office": "SH",
+        "password": "long enough password",
+    }
     created = client.post("/api/v1/users", json=body, headers=admin_headers)
     assert created.status_code == 201
     data = created.get_json()
     assert data["email"] == "new.agent@example.com" and "password" not in data
     wrong_place = client.post(
-        "/api/v1/users", json={**body, "email": "x@example.com", "office": None, "region": None},
+        "/api/v1/users",
+        json={**body, "email": "x@example.com", "office": None, "region": None},
         headers=admin_headers,
     )
     assert "office" in wrong_place.get_json()["error"]["fields"]
@@ -109,7 +119,12 @@ def test_openapi_document_describes_the_api(client):
     assert response.status_code == 200
     spec = response.get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/customers", "/api/v1/customers/{customer_id}", "/api/v1/regions",
-                 "/api/v1/offices", "/api/v1/users"):
+    for path in (
+        "/api/v1/customers",
+        "/api/v1/customers/{customer_id}",
+        "/api/v1/regions",
+        "/api/v1/offices",
+        "/api/v1/users",
+    ):
         assert path in spec["paths"], path
     assert "Customer" in spec["components"]["schemas"]

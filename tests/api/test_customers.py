@@ -51,7 +51,9 @@ def test_create_defaults_to_own_office_and_normalises_phone(client, agent_a, api
 def test_full_width_phone_finds_customer(client, agent_a, api_headers):
     headers = api_headers(agent_a)
     create(client, headers)
-    found = client.get("/api/v1/customers", query_string={"q": "１３８ ００１３ ８０００"}, headers=headers)
+    found = client.get(
+        "/api/v1/customers", query_string={"q": "１３８ ００１３ ８０００"}, headers=headers
+    )
     assert [c["phones"] for c in found.get_json()["items"]] == [["13800138000"]]
     prefix = client.get("/api/v1/customers", query_string={"q": "138-00"}, headers=headers)
     assert len(prefix.get_json()["items"]) == 1
