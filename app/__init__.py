@@ -155,3 +155,7 @@ def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
 
     app.cli.add_command(users_cli)
+
+    from app.scheduler.cli import jobs_cli
+
+    app.cli.add_command(jobs_cli)
