@@ -159,3 +159,7 @@ def register_commands(app: Flask) -> None:
     from app.scheduler.cli import jobs_cli
 
     app.cli.add_command(jobs_cli)
+
+    from app.seed.cli import seed_demo
+
+    app.cli.add_command(seed_demo)

@@ -1,0 +1,84 @@
+"""`flask seed-demo`: a demo organisation and a year of data. Deterministic (seeded), idempotent
+(a second run changes nothing), shows progress. Later features add a step to STEPS."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from faker import Faker
+
+from app.extensions import db
+from app.org.models import Region
+from app.seed.customers import seed_customers
+from app.seed.org import DEMO_PASSWORD, DemoOrg, seed_org
+
+SEED = 20261123
+
+
+@dataclass
+class Step:
+    name: str
+    size: Callable[[dict[str, Any]], int]
+    run: Callable[[random.Random, Faker, DemoOrg, dict[str, Any], Callable[[int], None]], Any]
+
+
+STEPS: list[Step] = [
+    Step(
+        "customers",
+        lambda opts: int(opts["customers"]),
+        lambda rng, fake, org, opts, tick: seed_customers(rng, fake, org, opts["customers"], tick),
+    ),
+]
+
+
+def already_seeded() -> bool:
+    return db.session.scalar(sa.select(Region.id).where(Region.code == "EAST")) is not None
+
+
+def wipe() -> None:
+    """Delete everything (used only with --force, on a demo database)."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@click.command("seed-demo")
+@click.option("--force", is_flag=True, help="delete ALL data first and seed again")
+@click.option("--customers", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
+def seed_demo(force: bool, customers: int) -> None:
+    """Load the demo organisation, people and data (once)."""
+    if already_seeded():
+        if not force:
+            click.echo("Demo data is already loaded; nothing to do (use --force to reload).")
+            return
+        wipe()
+    rng = random.Random(SEED)
+    Faker.seed(SEED)
+    fake = Faker("zh_CN")
+    org = seed_org(rng, fake)
+    options: dict[str, Any] = {"customers": customers}
+    for step in STEPS:
+        size = step.size(options)
+        with click.progressbar(length=max(size, 1), label=f"{step.name:<10}") as bar:
+            step.run(rng, fake, org, options, bar.update)
+    db.session.commit()
+    click.echo("")
+    click.echo(
+        f"Demo data loaded: {len(org.offices)} offices, {len(org.users)} staff, "
+        f"{customers} customers."
+    )
+    click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
+    for email, what in [
+        ("admin@demo.local", "administrator"),
+        ("quality1@demo.local", "company quality admin"),
+        ("rm.east@demo.local", "regional manager, East"),
+        ("om.sh@demo.local", "office manager, Shanghai"),
+        ("agent.sh1@demo.local", "hotline agent, Shanghai"),
+        ("handler.sh1@demo.local", "handler, Shanghai"),
+    ]:
+        click.echo(f"  {email:<26} {what}")
