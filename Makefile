@@ -9,7 +9,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-postgres lint fmt typecheck check bench migration seed install translations
+.PHONY: help run test test-sqlite test-postgres lint fmt typecheck check bench migration seed install translations messages
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -65,3 +65,8 @@ migration: install ## new migration: make migration m="what changed"
 seed: install ## load demo data (idempotent)
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+
+messages: install ## extract UI strings and update the zh/en catalogs (then translate zh)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d app/translations
+	rm -f messages.pot
