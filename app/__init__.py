@@ -47,7 +47,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     def inject_layout() -> dict[str, Any]:
         from flask_babel import get_locale
 
-        from app.auth.roles import role_label
+        from app.auth.roles import Role, role_label
         from app.core.nav import nav_for
 
         user = current_user
@@ -56,6 +56,7 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
             "current_locale": str(get_locale() or "zh"),
             "nav_links": nav_for(user),
             "role_label": role_label(user.role) if signed_in else "",
+            "role_names": {r.value: role_label(r) for r in Role},
         }
 
     return app
@@ -149,6 +150,10 @@ def register_blueprints(app: Flask) -> None:
     from app.customers.views import bp as customers_bp
 
     app.register_blueprint(customers_bp)
+
+    from app.admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
 
 
 def register_commands(app: Flask) -> None:
