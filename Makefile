@@ -25,7 +25,7 @@ install: $(STAMP) translations ## create .venv and install the app with its dev 
 
 translations: $(STAMP)
 	@if ls app/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d app/translations; fi
+		$(BIN)/pybabel compile -d app/translations 2>/dev/null; fi
 
 run: install ## migrate, load demo data once, serve http://127.0.0.1:5000 with the scheduler
 	$(FLASK) db upgrade
