@@ -61,7 +61,9 @@ def scratch_databases(include_pg: bool = True) -> Iterator[list[tuple[str, str]]
             admin = sa.create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            urls.append(("postgresql", sa.make_url(PG_BASE).set(database=name).render_as_string(False)))
+            urls.append(
+                ("postgresql", sa.make_url(PG_BASE).set(database=name).render_as_string(False))
+            )
         try:
             yield urls
         finally:

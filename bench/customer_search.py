@@ -20,11 +20,36 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import make_app, scratch_databases, summary, timed  # noqa: E402
+from bench._common import make_app, scratch_databases, summary, timed
 
-PREFIXES = ["130", "131", "133", "135", "136", "137", "138", "139", "150", "152", "155", "158",
-            "159", "166", "177", "180", "181", "186", "187", "188", "189", "199"]
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+PREFIXES = [
+    "130",
+    "131",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "152",
+    "155",
+    "158",
+    "159",
+    "166",
+    "177",
+    "180",
+    "181",
+    "186",
+    "187",
+    "188",
+    "189",
+    "199",
+]
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯"
+    "邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红"
 
 
@@ -38,8 +63,9 @@ def load(app, n: int) -> None:
         regions = [Region(code=c, name=c) for c in ("EAST", "SOUTH")]
         db.session.add_all(regions)
         db.session.flush()
-        offices = [Office(code=f"O{i}", name=f"Office {i}", region_id=regions[i % 2].id)
-                   for i in range(6)]
+        offices = [
+            Office(code=f"O{i}", name=f"Office {i}", region_id=regions[i % 2].id) for i in range(6)
+        ]
         db.session.add_all(offices)
         db.session.commit()
         office_ids = [o.id for o in offices]
@@ -47,11 +73,17 @@ def load(app, n: int) -> None:
         with click.progressbar(length=n, label="loading customers") as bar:
             for start in range(0, n, batch):
                 size = min(batch, n - start)
-                rows = [{
-                    "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-                    "company": f"公司{rng.randrange(50_000)}",
-                    "office_id": rng.choice(office_ids), "tier": "C", "notes": "", "version": 1,
-                } for _ in range(size)]
+                rows = [
+                    {
+                        "name": rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                        "company": f"公司{rng.randrange(50_000)}",
+                        "office_id": rng.choice(office_ids),
+                        "tier": "C",
+                        "notes": "",
+                        "version": 1,
+                    }
+                    for _ in range(size)
+                ]
                 ids = list(db.session.scalars(sa.insert(Customer).returning(Customer.id), rows))
                 phones = []
                 for cid in ids:
@@ -74,8 +106,10 @@ def measure(app, label: str, repeat: int) -> None:
     with app.app_context():
         region_id = db.session.scalar(sa.select(Region.id).where(Region.code == "EAST"))
         scope = Scope(kind="region", region_id=region_id)
-        phone_queries = [rng.choice(PREFIXES) + str(rng.randrange(10 ** rng.randint(1, 4)))
-                         for _ in range(repeat)]
+        phone_queries = [
+            rng.choice(PREFIXES) + str(rng.randrange(10 ** rng.randint(1, 4)))
+            for _ in range(repeat)
+        ]
         name_queries = [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(repeat)]
         it_phone, it_name = iter(phone_queries), iter(name_queries)
 
@@ -102,9 +136,6 @@ def measure(app, label: str, repeat: int) -> None:
             )
             cursor.fetchall()
 
-        for fn in (app_phone, app_name, reference):  # warm caches
-            for _ in range(5):
-                pass
         ref = timed(reference, repeat)
         phone = timed(app_phone, repeat)
         name = timed(app_name, repeat)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
 from app.api.schemas import PageArgs, page_schema
@@ -52,9 +52,9 @@ class CustomerSchema(Schema):
 
     def load_phones(self, value: Any) -> list[str]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise validate.ValidationError("a list of phone numbers")
+            raise ValidationError("a list of phone numbers")
         if len(value) > 10:
-            raise validate.ValidationError("at most 10 phone numbers")
+            raise ValidationError("at most 10 phone numbers")
         return value
 
 

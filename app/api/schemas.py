@@ -12,10 +12,15 @@ class PageArgs(Schema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=500))
 
 
-class ErrorBody(Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    fields = fields.Dict(keys=fields.String(), values=fields.String())
+ErrorBody = Schema.from_dict(
+    {
+        "code": fields.String(required=True),
+        "message": fields.String(required=True),
+        # "fields" would shadow Schema.fields as a class attribute, hence from_dict
+        "fields": fields.Dict(keys=fields.String(), values=fields.String()),
+    },
+    name="ErrorBody",
+)
 
 
 class ErrorSchema(Schema):

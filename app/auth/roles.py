@@ -44,4 +44,4 @@ def role_label(role: Role | str) -> str:
         Role.QUALITY_ADMIN: _("Quality admin"),
         Role.ADMIN: _("Administrator"),
     }
-    return labels.get(Role(role), str(role))
+    return str(labels.get(Role(role), role))

@@ -46,14 +46,15 @@ def error_response(
 
 
 def _page_message(status: int) -> str:
-    return {
+    messages: dict[int, str] = {
         403: _("You are not allowed to see this page."),
         404: _("The page or record you asked for does not exist, or is not yours to see."),
         405: _("This action is not allowed here."),
         413: _("What you sent is too large."),
         429: _("Too many requests. Please wait a moment and try again."),
         500: _("Something went wrong on our side. It has been logged."),
-    }.get(status, _("The request could not be processed."))
+    }
+    return str(messages.get(status, _("The request could not be processed.")))
 
 
 def handle_domain_error(exc: DomainError) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from app.core.pagination import Page, keyset_page
@@ -11,7 +13,7 @@ from app.customers.phones import phone_search_prefix
 from app.extensions import db
 
 
-def prefix_range(column: sa.ColumnElement[str], prefix: str) -> sa.ColumnElement[bool]:
+def prefix_range(column: Any, prefix: str) -> sa.ColumnElement[bool]:
     """`column LIKE 'prefix%'` written as a range, which a plain btree serves on any engine
     and any collation."""
     upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
