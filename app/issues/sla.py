@@ -30,7 +30,7 @@ Pause = tuple[datetime, datetime | None]
 @lru_cache(maxsize=64)
 def _calendar_year(year: int) -> tuple[frozenset[date], frozenset[date]]:
     """(weekdays that are off, weekend days that are working) for one year in China."""
-    cn = holidays.China(years=year)
+    cn = holidays.country_holidays("CN", years=year)
     off: set[date] = set()
     on: set[date] = set()
     day = date(year, 1, 1)
