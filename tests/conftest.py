@@ -23,6 +23,8 @@ from app import create_app
 from app.config import TestConfig, normalise_database_url
 from app.extensions import db
 
+pytest_plugins = ["tests.issue_fixtures"]
+
 
 def _postgres_database(base_url: str) -> tuple[str, Callable[[], None]]:
     url = sa.make_url(normalise_database_url(base_url))
@@ -85,7 +87,10 @@ class IsolatedClient(FlaskClient):
     are expired by that commit and reload fresh afterwards."""
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        db.session.commit()
+        from flask import has_app_context
+
+        if has_app_context():  # a thread of a concurrency test has no test session
+            db.session.commit()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

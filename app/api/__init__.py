@@ -60,9 +60,9 @@ def init_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
-    from app.api import customers, org
+    from app.api import customers, issues, org
 
-    for module in (org, customers):
+    for module in (org, customers, issues):
         for blp in module.BLUEPRINTS:
             csrf.exempt(blp)
             api.register_blueprint(blp)

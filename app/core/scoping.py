@@ -74,11 +74,22 @@ class Scope:
 
 
 def get_scoped(
-    model: type[T], object_id: int, scope: Scope, *, office_attr: str = "office_id"
+    model: type[T],
+    object_id: int,
+    scope: Scope,
+    *,
+    office_attr: str = "office_id",
+    for_update: bool = False,
 ) -> T:
-    """Load one row by id through the scope; out of scope and missing look the same."""
+    """Load one row by id through the scope; out of scope and missing look the same.
+
+    `for_update` locks the row until commit (PostgreSQL), so concurrent changes queue and the
+    later one sees the earlier one's result; SQLite writers already queue on BEGIN IMMEDIATE.
+    """
     column = getattr(model, office_attr)
     stmt = sa.select(model).where(model.id == object_id, scope.office_filter(column))  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update(of=model)
     obj = db.session.scalars(stmt).first()
     if obj is None:
         raise NotFound()

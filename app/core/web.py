@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -90,6 +91,14 @@ def _first(errs: Any) -> str:
     return str(errs)
 
 
+def handle_integrity(exc: IntegrityError) -> Any:
+    """Validation catches bad input before the database does, so a constraint that still
+    fires at commit means a concurrent change got there first."""
+    db.session.rollback()
+    log.info("integrity conflict on %s %s: %s", request.method, request.path, exc.orig)
+    return handle_domain_error(Conflict())
+
+
 def handle_stale(exc: StaleDataError) -> Any:
     db.session.rollback()
     return handle_domain_error(Conflict())
@@ -105,5 +114,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(StaleDataError, handle_stale)
+    app.register_error_handler(IntegrityError, handle_integrity)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

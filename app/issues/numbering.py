@@ -1,0 +1,35 @@
+"""Issue numbers like SH-2026-000123: unique per office and year, also under concurrent intake.
+
+The counter row is incremented with a single UPDATE in the accepting transaction: PostgreSQL
+row-locks it until commit, and SQLite writers already queue on BEGIN IMMEDIATE, so two agents
+never get the same number and a rolled-back intake gives its number back.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.issues.models import IssueCounter
+
+
+def next_number(office_id: int, office_code: str, year: int) -> str:
+    table = IssueCounter.__table__
+    bump = (
+        sa.update(table)
+        .where(table.c.office_id == office_id, table.c.year == year)
+        .values(last_number=table.c.last_number + 1)
+        .returning(table.c.last_number)
+    )
+    value = db.session.execute(bump).scalar()
+    if value is None:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(
+                    sa.insert(table).values(office_id=office_id, year=year, last_number=0)
+                )
+        except IntegrityError:
+            pass  # another intake created the row first
+        value = db.session.execute(bump).scalar_one()
+    return f"{office_code}-{year}-{int(value):06d}"
