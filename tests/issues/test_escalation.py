@@ -1,0 +1,119 @@
+"""The escalate job: levels by SLA overrun, 80 % warnings, idempotent, catches up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from app.core.outbox import OutboxMessage
+from app.extensions import db
+from app.issues import services
+from app.issues.escalation import judge
+from app.issues.jobs import escalate
+from app.issues.models import Escalation, Issue
+
+CN = ZoneInfo("Asia/Shanghai")
+
+
+def at(d, hh, mm=0):
+    return datetime(2026, 3, d, hh, mm, tzinfo=CN)
+
+
+@pytest.fixture
+def urgent(world):
+    """Urgent: respond within 1 working hour, resolve within 9 (due Monday 18:00)."""
+    issue = services.accept_issue(
+        actor=world.agent, customer_id=world.customer.id, title="生产线停机",
+        description="", channel="hotline", category="product_quality", priority="urgent",
+        received_at=at(2, 9), owner_id=world.handler.id, now=at(2, 9),
+    )
+    db.session.commit()
+    return issue
+
+
+def run(now):
+    result = escalate(now)
+    db.session.commit()
+    return result
+
+
+def recipients():
+    return sorted(db.session.scalars(sa.select(OutboxMessage.recipient)))
+
+
+def test_policy_levels():
+    assert judge(None, 0.5).level == 0
+    assert judge(0.85, 0.1).warn == ("response",)
+    assert judge(1.2, 0.2).level == 1
+    assert judge(None, 1.0).level == 1
+    assert judge(None, 1.5).level == 2
+    assert judge(None, 2.0).level == 3
+    assert judge(None, 0.8).warn == ("resolution",)
+
+
+def test_warns_owner_at_80_percent_once(world, urgent):
+    run(at(2, 9, 50))
+    run(at(2, 9, 55))
+    assert recipients() == ["handler@sh.example.com"]
+    assert db.session.get(Issue, urgent.id).escalation_level == 0
+
+
+def test_missed_response_escalates_to_office_manager(world, urgent):
+    result = run(at(2, 10, 30))
+    assert result["escalations"] == 1
+    issue = db.session.get(Issue, urgent.id)
+    assert issue.status == "escalated" and issue.escalation_level == 1
+    assert "om@sh.example.com" in recipients()
+
+
+def test_levels_follow_the_resolution_overrun(world, urgent):
+    services.handle_issue(actor=world.handler, issue_id=urgent.id, now=at(2, 9, 10))
+    db.session.commit()
+    run(at(2, 17))  # 89 %: warning only
+    assert db.session.get(Issue, urgent.id).escalation_level == 0
+    run(at(2, 18, 1))  # missed: level 1
+    run(at(3, 13, 31))  # 150 %: level 2
+    assert db.session.get(Issue, urgent.id).escalation_level == 2
+    run(at(3, 18, 1))  # 200 %: level 3
+    levels = list(db.session.scalars(sa.select(Escalation.level).order_by(Escalation.level)))
+    assert levels == [1, 2, 3]
+    assert set(recipients()) >= {"om@sh.example.com", "rm@east.example.com", "qa@example.com"}
+
+
+def test_run_twice_changes_nothing(world, urgent):
+    run(at(4, 9))
+    before = (db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)),
+              db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)))
+    again = run(at(4, 9))
+    assert again["escalations"] == 0 and again["warnings"] == 0
+    after = (db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)),
+             db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)))
+    assert before == after == (3, 3)
+
+
+def test_after_a_day_of_downtime_it_catches_up_level_by_level(world, urgent):
+    result = run(at(4, 9))  # the scheduler was down since Monday morning
+    assert result["escalations"] == 3
+    assert db.session.get(Issue, urgent.id).escalation_level == 3
+    history = db.session.scalars(sa.select(Escalation).order_by(Escalation.level)).all()
+    assert all(e.automatic for e in history)
+
+
+def test_waiting_on_the_customer_stops_the_clock(world, urgent):
+    services.handle_issue(actor=world.handler, issue_id=urgent.id, now=at(2, 9, 10))
+    services.wait_issue(actor=world.handler, issue_id=urgent.id, reason="等待客户现场确认",
+                        now=at(2, 10))
+    db.session.commit()
+    result = run(at(3, 18))  # a whole working day later, still waiting
+    assert result["escalations"] == 0
+    assert db.session.get(Issue, urgent.id).escalation_level == 0
+
+
+def test_resolved_issues_are_left_alone(world, urgent):
+    services.resolve_issue(actor=world.handler, issue_id=urgent.id, resolution="已修复",
+                           root_cause="design", responsible="研发", now=at(2, 9, 30))
+    db.session.commit()
+    assert run(at(5, 9))["checked"] == 0
