@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from app.core import timeutils
 from app.extensions import db
 from app.issues import notifications, sla, workflow
 from app.issues.escalation import judge
 from app.issues.models import Issue, IssuePause
 from app.issues.services import escalate_issue, sla_calendar_for
-from app.core import timeutils
 from app.scheduler.registry import register_job
 
 log = logging.getLogger(__name__)

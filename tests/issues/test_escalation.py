@@ -26,9 +26,16 @@ def at(d, hh, mm=0):
 def urgent(world):
     """Urgent: respond within 1 working hour, resolve within 9 (due Monday 18:00)."""
     issue = services.accept_issue(
-        actor=world.agent, customer_id=world.customer.id, title="生产线停机",
-        description="", channel="hotline", category="product_quality", priority="urgent",
-        received_at=at(2, 9), owner_id=world.handler.id, now=at(2, 9),
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="生产线停机",
+        description="",
+        channel="hotline",
+        category="product_quality",
+        priority="urgent",
+        received_at=at(2, 9),
+        owner_id=world.handler.id,
+        now=at(2, 9),
     )
     db.session.commit()
     return issue
@@ -85,12 +92,16 @@ def test_levels_follow_the_resolution_overrun(world, urgent):
 
 def test_run_twice_changes_nothing(world, urgent):
     run(at(4, 9))
-    before = (db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)),
-              db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)))
+    before = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)),
+    )
     again = run(at(4, 9))
     assert again["escalations"] == 0 and again["warnings"] == 0
-    after = (db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)),
-             db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)))
+    after = (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Escalation)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)),
+    )
     assert before == after == (3, 3)
 
 
@@ -104,8 +115,9 @@ def test_after_a_day_of_downtime_it_catches_up_level_by_level(world, urgent):
 
 def test_waiting_on_the_customer_stops_the_clock(world, urgent):
     services.handle_issue(actor=world.handler, issue_id=urgent.id, now=at(2, 9, 10))
-    services.wait_issue(actor=world.handler, issue_id=urgent.id, reason="等待客户现场确认",
-                        now=at(2, 10))
+    services.wait_issue(
+        actor=world.handler, issue_id=urgent.id, reason="等待客户现场确认", now=at(2, 10)
+    )
     db.session.commit()
     result = run(at(3, 18))  # a whole working day later, still waiting
     assert result["escalations"] == 0
@@ -113,7 +125,13 @@ def test_waiting_on_the_customer_stops_the_clock(world, urgent):
 
 
 def test_resolved_issues_are_left_alone(world, urgent):
-    services.resolve_issue(actor=world.handler, issue_id=urgent.id, resolution="已修复",
-                           root_cause="design", responsible="研发", now=at(2, 9, 30))
+    services.resolve_issue(
+        actor=world.handler,
+        issue_id=urgent.id,
+        resolution="已修复",
+        root_cause="design",
+        responsible="研发",
+        now=at(2, 9, 30),
+    )
     db.session.commit()
     assert run(at(5, 9))["checked"] == 0
