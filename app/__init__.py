@@ -151,6 +151,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(customers_bp)
 
+    from app.issues.views import bp as issues_bp
+
+    app.register_blueprint(issues_bp)
+
     from app.admin.views import bp as admin_bp
 
     app.register_blueprint(admin_bp)

@@ -1,0 +1,70 @@
+"""Display names for statuses, priorities, channels and reference data, in the UI language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "accepted": _l("Accepted"),
+    "handling": _l("Handling"),
+    "waiting": _l("Waiting on customer"),
+    "escalated": _l("Escalated"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+    "reopened": _l("Reopened"),
+}
+PRIORITY = {"urgent": _l("Urgent"), "high": _l("High"), "normal": _l("Normal"), "low": _l("Low")}
+CHANNEL = {
+    "hotline": _l("Service hotline"),
+    "service_request": _l("Service request"),
+    "sales_report": _l("Sales report"),
+    "return": _l("Returns"),
+    "web": _l("Web feedback"),
+    "interview": _l("Customer interview"),
+    "problem_team": _l("Problem team feedback"),
+    "survey": _l("Customer survey"),
+    "partner_interview": _l("Partner interview"),
+    "observation": _l("Direct observation"),
+    "market_research": _l("Market research"),
+}
+CONTACT_CHANNEL = {
+    "phone": _l("Phone"),
+    "email": _l("E-mail"),
+    "sms": _l("SMS"),
+    "visit": _l("Visit"),
+    "chat": _l("Chat"),
+    "other": _l("Other"),
+}
+ACTION = {
+    "handle": _l("Take / assign"),
+    "wait": _l("Wait on customer"),
+    "escalate": _l("Escalate"),
+    "resolve": _l("Resolve"),
+    "close": _l("Close and rate"),
+    "reopen": _l("Reopen"),
+}
+AUDIT_ACTION = {
+    "accept": _l("Accepted"),
+    "update": _l("Edited"),
+    "handle": _l("Taken in hand"),
+    "resume": _l("Resumed"),
+    "wait": _l("Waiting on customer"),
+    "escalate": _l("Escalated"),
+    "resolve": _l("Resolved"),
+    "close": _l("Closed and rated"),
+    "reopen": _l("Reopened"),
+    "note": _l("Note"),
+    "contact": _l("Customer contact"),
+}
+
+
+def pairs(mapping: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(key, str(label)) for key, label in mapping.items()]
+
+
+def localized(row: Any) -> str:
+    """name_zh or name_en of a reference row, by the current locale."""
+    return str(row.name_en if str(get_locale()) == "en" else row.name_zh)
