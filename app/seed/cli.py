@@ -15,6 +15,7 @@ from faker import Faker
 from app.extensions import db
 from app.org.models import Region
 from app.seed.customers import seed_customers
+from app.seed.issues import seed_issues
 from app.seed.org import DEMO_PASSWORD, DemoOrg, seed_org
 
 SEED = 20261123
@@ -33,6 +34,11 @@ STEPS: list[Step] = [
         lambda opts: int(opts["customers"]),
         lambda rng, fake, org, opts, tick: seed_customers(rng, fake, org, opts["customers"], tick),
     ),
+    Step(
+        "issues",
+        lambda opts: int(opts["issues"]),
+        lambda rng, fake, org, opts, tick: seed_issues(rng, fake, org, opts["issues"], tick),
+    ),
 ]
 
 
@@ -50,7 +56,8 @@ def wipe() -> None:
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="delete ALL data first and seed again")
 @click.option("--customers", default=1000, show_default=True, type=click.IntRange(0, 2_000_000))
-def seed_demo(force: bool, customers: int) -> None:
+@click.option("--issues", default=6000, show_default=True, type=click.IntRange(0, 5_000_000))
+def seed_demo(force: bool, customers: int, issues: int) -> None:
     """Load the demo organisation, people and data (once)."""
     if already_seeded():
         if not force:
@@ -61,7 +68,7 @@ def seed_demo(force: bool, customers: int) -> None:
     Faker.seed(SEED)
     fake = Faker("zh_CN")
     org = seed_org(rng, fake)
-    options: dict[str, Any] = {"customers": customers}
+    options: dict[str, Any] = {"customers": customers, "issues": issues if customers else 0}
     for step in STEPS:
         size = step.size(options)
         with click.progressbar(length=max(size, 1), label=f"{step.name:<10}") as bar:
@@ -70,7 +77,7 @@ def seed_demo(force: bool, customers: int) -> None:
     click.echo("")
     click.echo(
         f"Demo data loaded: {len(org.offices)} offices, {len(org.users)} staff, "
-        f"{customers} customers."
+        f"{customers} customers, {options['issues']} issues."
     )
     click.echo(f"Every demo account's password: {DEMO_PASSWORD}")
     for email, what in [

@@ -20,15 +20,15 @@ def snapshot():
 
 
 def test_seed_demo_is_idempotent_and_deterministic(runner):
-    first = runner.invoke(args=["seed-demo", "--customers", "60"])
+    first = runner.invoke(args=["seed-demo", "--customers", "60", "--issues", "80"])
     assert first.exit_code == 0, first.output
     assert "demo-password-2026" in first.output
     before = snapshot()
     assert len(before) == 60
-    again = runner.invoke(args=["seed-demo", "--customers", "60"])
+    again = runner.invoke(args=["seed-demo", "--customers", "60", "--issues", "80"])
     assert again.exit_code == 0 and "already loaded" in again.output
     assert snapshot() == before
-    forced = runner.invoke(args=["seed-demo", "--customers", "60", "--force"])
+    forced = runner.invoke(args=["seed-demo", "--customers", "60", "--issues", "80", "--force"])
     assert forced.exit_code == 0
     assert snapshot() == before
 
@@ -43,3 +43,25 @@ def test_seed_demo_people_cover_every_role(runner):
     assert verify_password(admin.password_hash, DEMO_PASSWORD)
     phones = list(db.session.scalars(sa.select(CustomerPhone.number)))
     assert all(len(p) == 11 and p.startswith("1") for p in phones)
+
+
+def test_seed_demo_issues_are_consistent(runner):
+    from app.core.audit import AuditEvent
+    from app.issues.models import Issue, IssueCounter
+
+    result = runner.invoke(args=["seed-demo", "--customers", "40", "--issues", "300"])
+    assert result.exit_code == 0, result.output
+    issues = db.session.scalars(sa.select(Issue)).all()
+    assert len(issues) == 300
+    assert {i.status for i in issues} >= {"closed", "handling"}
+    for issue in issues:
+        assert issue.response_due_at <= issue.resolve_due_at
+        assert (issue.status == "closed") == (issue.closed_at is not None)
+    accepted = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "accept")
+    )
+    assert accepted == 300
+    numbers = [i.number for i in issues]
+    assert len(set(numbers)) == 300
+    total = db.session.scalar(sa.select(sa.func.sum(IssueCounter.last_number)))
+    assert total == 300
