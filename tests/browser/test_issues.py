@@ -1,0 +1,140 @@
+"""The issue lifecycle in the real UI: keyboard-only intake, handling, rating, conflicts."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.issues import services
+from app.issues.models import Issue
+from tests.conftest import DEFAULT_PASSWORD
+
+
+def sign_in(page, email):
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", DEFAULT_PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url(re.compile(r".*/customers/$"))
+
+
+def sign_out(page):
+    page.context.clear_cookies()
+
+
+def test_agent_logs_calls_by_keyboard_alone(page, world):
+    sign_in(page, "agent@sh.example.com")
+    page.goto("/issues/new")
+    kb = page.keyboard
+    # a known caller: the search box has focus; type part of the phone, Enter picks
+    kb.type("13800")
+    page.locator("#caller-suggestions li").first.wait_for()
+    kb.press("Enter")
+    page.locator("#caller-chosen").wait_for()
+    assert "张伟" in page.locator("#caller-chosen").inner_text()
+    kb.type("设备无法开机")  # focus moved to the title
+    kb.press("Tab")
+    kb.type("通电后指示灯不亮")
+    kb.press("Control+Enter")
+    page.wait_for_url(re.compile(r".*/issues/new\?last=\d+"))
+    number = page.locator("#last-issue .issue-number").inner_text()
+    assert re.fullmatch(r"SH-\d{4}-000001", number)
+
+    # an unknown caller: F2 back to the search, then create the customer inline
+    kb.press("F2")
+    kb.type("赵敏")
+    page.locator("#new-customer summary").focus()
+    kb.press("Enter")
+    page.locator("#new_customer_name").focus()
+    kb.type("赵敏")
+    kb.press("Tab")
+    kb.type("186 1234 5678")
+    kb.press("Tab")
+    kb.type("宁波港务")
+    page.locator("#title").focus()
+    kb.type("发货延迟")
+    kb.press("Control+Enter")
+    page.wait_for_url(re.compile(r".*/issues/new\?last=\d+"))
+    assert page.locator("#last-issue .issue-number").inner_text().endswith("000002")
+    db.session.expire_all()
+    issues = db.session.scalars(sa.select(Issue).order_by(Issue.id)).all()
+    assert [i.customer.name for i in issues] == ["张伟", "赵敏"]
+
+
+def _act(page, label):
+    summary = page.locator("details.action summary", has_text=label)
+    details = summary.locator("xpath=..")
+    if details.get_attribute("open") is None:
+        summary.click()
+    return details
+
+
+def test_handle_wait_resume_resolve_then_rate(page, world):
+    issue = services.accept_issue(
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="打印机卡纸",
+        description="",
+        channel="hotline",
+        category="product_quality",
+        priority="normal",
+    )
+    db.session.commit()
+    sign_in(page, "handler@sh.example.com")
+    page.goto(f"/issues/{issue.id}")
+    _act(page, "接手").locator("button").click()
+    page.wait_for_load_state()
+    assert "处理中" in page.locator(".badges").inner_text()
+    details = _act(page, "等待客户")
+    details.locator("textarea").fill("等客户提供序列号")
+    details.locator("button").click()
+    page.wait_for_load_state()
+    assert "等待客户" in page.locator(".badges").inner_text()
+    _act(page, "接手").locator("button").click()
+    page.wait_for_load_state()
+    details = _act(page, "解决")
+    details.locator("textarea[name=resolution]").fill("更换搓纸轮")
+    details.locator("select[name=root_cause]").select_option("manufacturing")
+    details.locator("input[name=responsible]").fill("生产部")
+    details.locator("button").click()
+    page.wait_for_load_state()
+    assert "已解决" in page.locator(".badges").inner_text()
+
+    sign_out(page)
+    sign_in(page, "agent@sh.example.com")
+    page.goto(f"/issues/{issue.id}")
+    details = _act(page, "关闭并评价")
+    details.locator("input[name=rating][value='2']").check()
+    details.locator("textarea[name=comment]").fill("还是经常卡纸")
+    details.locator("button").click()
+    page.wait_for_load_state()
+    assert "已重新打开" in page.locator(".badges").inner_text()  # a low rating reopens it
+    timeline = page.locator("#timeline").inner_text()
+    assert "已关闭并评价" in timeline and "已重新打开" in timeline
+
+
+def test_stale_edit_shows_the_conflict(page, world):
+    issue = services.accept_issue(
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="原标题",
+        description="",
+        channel="hotline",
+        category="billing",
+        priority="normal",
+    )
+    db.session.commit()
+    sign_in(page, "agent@sh.example.com")
+    page.goto(f"/issues/{issue.id}/edit")
+    services.update_issue(
+        actor=world.om, issue_id=issue.id, version=1, changes={"title": "经理改过的标题"}
+    )
+    db.session.commit()
+    page.fill("#title", "坐席的新标题")
+    page.locator("form.form-grid button[type=submit]").click()
+    page.wait_for_load_state()
+    alert = page.locator(".flash-warning").inner_text()
+    assert "经理改过的标题" in alert
+    assert page.locator("#title").input_value() == "坐席的新标题"
