@@ -16,7 +16,7 @@ from app.auth.models import User
 from app.auth.tokens import authenticate_token
 from app.core.errors import DomainError
 from app.core.web import error_response
-from app.extensions import csrf
+from app.extensions import csrf, db
 
 PREFIX = "/api/v1"
 
@@ -42,6 +42,9 @@ def _authenticate() -> Any:
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
     g.api_user = user
+    # An API request's session ends with the request, so nothing can go stale in it: keep
+    # objects loaded after commit instead of reading each one again to build the answer.
+    db.session().expire_on_commit = False
     return None
 
 

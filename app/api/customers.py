@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
-from app.api.schemas import PageArgs, page_schema
+from app.api.schemas import PageArgs, Timestamp, page_schema
 from app.auth import services as auth_services
 from app.auth.models import User
 from app.auth.permissions import has_role
@@ -44,8 +44,8 @@ class CustomerSchema(Schema):
     contract_end = fields.Date(allow_none=True)
     notes = fields.String(load_default="", validate=validate.Length(max=10_000))
     version = fields.Integer(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+    updated_at = Timestamp(dump_only=True)
 
     def dump_phones(self, customer: Customer) -> list[str]:
         return [p.number for p in customer.phones]

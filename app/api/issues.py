@@ -8,7 +8,7 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
-from app.api.schemas import PageArgs, page_schema
+from app.api.schemas import PageArgs, Timestamp, page_schema
 from app.core.scoping import Scope
 from app.db import utcnow
 from app.extensions import db
@@ -40,14 +40,14 @@ class IssueSchema(Schema):
     customer_id = fields.Integer()
     customer_name = fields.Function(lambda i: i.customer.name)
     owner_id = fields.Integer(allow_none=True)
-    received_at = fields.DateTime()
-    response_due_at = fields.DateTime()
-    resolve_due_at = fields.DateTime()
-    first_response_at = fields.DateTime(allow_none=True)
+    received_at = Timestamp()
+    response_due_at = Timestamp()
+    resolve_due_at = Timestamp()
+    first_response_at = Timestamp(allow_none=True)
     response_minutes = fields.Integer(allow_none=True)
-    resolved_at = fields.DateTime(allow_none=True)
+    resolved_at = Timestamp(allow_none=True)
     resolve_minutes = fields.Integer(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
+    closed_at = Timestamp(allow_none=True)
     commitment = fields.Function(
         lambda i: (
             {
@@ -67,12 +67,12 @@ class IssueSchema(Schema):
     reopen_count = fields.Integer()
     voice_id = fields.Integer(allow_none=True)
     version = fields.Integer()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = Timestamp()
+    updated_at = Timestamp()
 
 
 class HistorySchema(Schema):
-    at = fields.DateTime()
+    at = Timestamp()
     actor_id = fields.Integer(allow_none=True)
     action = fields.String()
     changes = fields.Dict()
@@ -83,7 +83,7 @@ class NoteSchema(Schema):
     text = fields.String(required=True)
     internal = fields.Boolean(load_default=True)
     author_id = fields.Integer(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class ContactSchema(Schema):
@@ -100,7 +100,7 @@ class EscalationSchema(Schema):
     reason = fields.String()
     automatic = fields.Boolean()
     actor_id = fields.Integer(allow_none=True)
-    at = fields.DateTime()
+    at = Timestamp()
 
 
 class IssueDetailSchema(IssueSchema):

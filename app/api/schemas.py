@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -34,3 +35,12 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
         "next_cursor": fields.String(allow_none=True, required=True),
     }
     return type(name, (Schema,), attrs)
+
+
+class Timestamp(fields.DateTime):
+    """ISO 8601 in UTC, whatever zone the value was computed in (office times are local)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and getattr(value, "tzinfo", None) is not None:
+            value = value.astimezone(UTC)
+        return super()._serialize(value, attr, obj, **kwargs)

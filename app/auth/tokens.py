@@ -34,14 +34,15 @@ def authenticate_token(plaintext: str) -> User | None:
     if not plaintext.startswith(PREFIX) or len(plaintext) > 200:
         return None
     stmt = (
-        sa.select(ApiToken)
+        sa.select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == _hash(plaintext), ApiToken.revoked_at.is_(None))
         .limit(1)
     )
-    row = db.session.scalars(stmt).first()
-    if row is None or not row.user.active:
+    user = db.session.scalars(stmt).first()
+    if user is None or not user.active:
         return None
-    return row.user
+    return user
 
 
 def revoke_token(token_id: int, *, user_id: int | None = None) -> bool:

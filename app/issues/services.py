@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.auth.models import User
 from app.core import audit
@@ -225,9 +226,9 @@ def accept_issue(
     if category_row is None:
         errors["category"] = "unknown category"
     customer = db.session.scalars(
-        sa.select(Customer).where(
-            Customer.id == customer_id, scope.office_filter(Customer.office_id)
-        )
+        sa.select(Customer)
+        .where(Customer.id == customer_id, scope.office_filter(Customer.office_id))
+        .options(joinedload(Customer.office), lazyload(Customer.phones))
     ).first()
     if customer is None:
         errors["customer_id"] = "unknown customer"

@@ -37,8 +37,8 @@ def test_agent_logs_calls_by_keyboard_alone(page, world):
     kb.type("设备无法开机")  # focus moved to the title
     kb.press("Tab")
     kb.type("通电后指示灯不亮")
-    kb.press("Control+Enter")
-    page.wait_for_url(re.compile(r".*/issues/new\?last=\d+"))
+    with page.expect_navigation():
+        kb.press("Control+Enter")
     number = page.locator("#last-issue .issue-number").inner_text()
     assert re.fullmatch(r"SH-\d{4}-000001", number)
 
@@ -55,8 +55,8 @@ def test_agent_logs_calls_by_keyboard_alone(page, world):
     kb.type("宁波港务")
     page.locator("#title").focus()
     kb.type("发货延迟")
-    kb.press("Control+Enter")
-    page.wait_for_url(re.compile(r".*/issues/new\?last=\d+"))
+    with page.expect_navigation():
+        kb.press("Control+Enter")
     assert page.locator("#last-issue .issue-number").inner_text().endswith("000002")
     db.session.expire_all()
     issues = db.session.scalars(sa.select(Issue).order_by(Issue.id)).all()
@@ -69,6 +69,11 @@ def _act(page, label):
     if details.get_attribute("open") is None:
         summary.click()
     return details
+
+
+def _submit(page, locator):
+    with page.expect_navigation():
+        locator.click()
 
 
 def test_handle_wait_resume_resolve_then_rate(page, world):
@@ -84,22 +89,18 @@ def test_handle_wait_resume_resolve_then_rate(page, world):
     db.session.commit()
     sign_in(page, "handler@sh.example.com")
     page.goto(f"/issues/{issue.id}")
-    _act(page, "接手").locator("button").click()
-    page.wait_for_load_state()
+    _submit(page, _act(page, "接手").locator("button"))
     assert "处理中" in page.locator(".badges").inner_text()
     details = _act(page, "等待客户")
     details.locator("textarea").fill("等客户提供序列号")
-    details.locator("button").click()
-    page.wait_for_load_state()
+    _submit(page, details.locator("button"))
     assert "等待客户" in page.locator(".badges").inner_text()
-    _act(page, "接手").locator("button").click()
-    page.wait_for_load_state()
+    _submit(page, _act(page, "接手").locator("button"))
     details = _act(page, "解决")
     details.locator("textarea[name=resolution]").fill("更换搓纸轮")
     details.locator("select[name=root_cause]").select_option("manufacturing")
     details.locator("input[name=responsible]").fill("生产部")
-    details.locator("button").click()
-    page.wait_for_load_state()
+    _submit(page, details.locator("button"))
     assert "已解决" in page.locator(".badges").inner_text()
 
     sign_out(page)
@@ -108,8 +109,7 @@ def test_handle_wait_resume_resolve_then_rate(page, world):
     details = _act(page, "关闭并评价")
     details.locator("input[name=rating][value='2']").check()
     details.locator("textarea[name=comment]").fill("还是经常卡纸")
-    details.locator("button").click()
-    page.wait_for_load_state()
+    _submit(page, details.locator("button"))
     assert "已重新打开" in page.locator(".badges").inner_text()  # a low rating reopens it
     timeline = page.locator("#timeline").inner_text()
     assert "已关闭并评价" in timeline and "已重新打开" in timeline
@@ -133,8 +133,7 @@ def test_stale_edit_shows_the_conflict(page, world):
     )
     db.session.commit()
     page.fill("#title", "坐席的新标题")
-    page.locator("form.form-grid button[type=submit]").click()
-    page.wait_for_load_state()
+    _submit(page, page.locator("form.form-grid button[type=submit]"))
     alert = page.locator(".flash-warning").inner_text()
     assert "经理改过的标题" in alert
     assert page.locator("#title").input_value() == "坐席的新标题"

@@ -85,19 +85,19 @@ def test_customer_panel_is_scoped(client, world, login_as):
 
 
 def test_queues(client, world, login_as):
-    mine = accept(world, title="我的问题")
+    mine = accept(world, title="分给我的工单")
     services.handle_issue(actor=world.handler, issue_id=mine.id)
-    accept(world, title="别人的问题")
+    accept(world, title="别人负责的工单")
     overdue = accept(world, title="逾期问题", priority="urgent")
     overdue.resolve_due_at = overdue.received_at.replace(year=2025)
     db.session.commit()
     login_as(world.handler)
-    assert "我的问题" in client.get("/issues/?view=mine").get_data(as_text=True)
-    assert "别人的问题" not in client.get("/issues/?view=mine").get_data(as_text=True)
+    assert "分给我的工单" in client.get("/issues/?view=mine").get_data(as_text=True)
+    assert "别人负责的工单" not in client.get("/issues/?view=mine").get_data(as_text=True)
     overdue_page = client.get("/issues/?view=overdue").get_data(as_text=True)
-    assert "逾期问题" in overdue_page and "别人的问题" not in overdue_page
-    search = client.get("/issues/", query_string={"q": "别人"}).get_data(as_text=True)
-    assert "别人的问题" in search and "我的问题" not in search
+    assert "逾期问题" in overdue_page and "别人负责的工单" not in overdue_page
+    search = client.get("/issues/", query_string={"q": "别人负责"}).get_data(as_text=True)
+    assert "别人负责的工单" in search and "分给我的工单" not in search
 
 
 def test_issue_page_shows_only_allowed_actions_and_escapes(client, world, login_as):

@@ -1,0 +1,31 @@
+"""The floor: a bare Flask + SQLAlchemy endpoint that inserts one row and answers JSON.
+Whatever the real intake costs above this is ours."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from flask import Flask, jsonify, request
+
+engine = sa.create_engine(os.environ["FLOOR_DATABASE_URL"])
+metadata = sa.MetaData()
+rows = sa.Table(
+    "floor_rows", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(200)),
+)
+metadata.create_all(engine)
+if engine.dialect.name == "sqlite":
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+app = Flask(__name__)
+
+
+@app.post("/floor")
+def floor() -> object:
+    body = request.get_json()
+    with engine.begin() as conn:
+        new_id = conn.execute(sa.insert(rows).values(title=body["title"])).inserted_primary_key[0]
+    return jsonify({"id": new_id}), 201
