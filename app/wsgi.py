@@ -1,8 +1,16 @@
-"""WSGI entry point: `gunicorn -w 4 'app.wsgi:app'`. The scheduler starts here only where
-SCHEDULER_ENABLED is set; with several workers, prefer one `python -m app.scheduler.worker`."""
+"""WSGI entry point: `gunicorn -w 4 -b 0.0.0.0:8000 'app.wsgi:app'`.
+
+The scheduler starts here only in a process whose environment sets SCHEDULER_ENABLED. With
+several workers leave it unset and run one `python -m app.scheduler.worker` beside them (see
+docs/deploy.md); never combine it with `gunicorn --preload`, whose forked workers would not
+inherit the scheduler thread.
+"""
+
+from flask.cli import load_dotenv
 
 from app import create_app
 from app.scheduler import start_scheduler
 
+load_dotenv()  # .env, as the `flask` command reads it; the process environment wins
 app = create_app()
 scheduler = start_scheduler(app)

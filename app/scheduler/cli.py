@@ -1,4 +1,5 @@
-"""`flask jobs list` and `flask jobs run NAME`: the same registry and runner as the scheduler."""
+"""`flask jobs list` and `flask jobs run NAME [--period KEY]`: the same registry and runner as
+the scheduler, so a manual run claims its period exactly like a scheduled one."""
 
 from __future__ import annotations
 
@@ -6,42 +7,52 @@ import json
 
 import click
 import sqlalchemy as sa
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
 from app.scheduler.models import JobRun
 from app.scheduler.registry import load_jobs
-from app.scheduler.runner import UnknownJob, run_job_here
+from app.scheduler.runner import UnknownJob, run_job
 
-jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
+jobs_cli = AppGroup("jobs", help="Scheduled jobs: list them, or run one now.")
 
 
 @jobs_cli.command("list")
 def list_jobs() -> None:
-    """List the jobs, their schedules and their last run."""
-    for job in sorted(load_jobs().values(), key=lambda j: j.name):
-        last = db.session.scalars(
-            sa.select(JobRun).where(JobRun.job_name == job.name).order_by(JobRun.id.desc()).limit(1)
-        ).first()
+    """List the jobs with their schedule (cron fields, TIMEZONE) and last run."""
+    jobs = sorted(load_jobs().values(), key=lambda j: j.name)
+    last_ids = (
+        sa.select(sa.func.max(JobRun.id))
+        .where(JobRun.job_name.in_([j.name for j in jobs]))
+        .group_by(JobRun.job_name)
+    )
+    last_rows = db.session.scalars(sa.select(JobRun).where(JobRun.id.in_(last_ids)))
+    last_runs = {row.job_name: row for row in last_rows}
+    click.echo(f"Schedules are in {current_app.config['TIMEZONE']}.")
+    for job in jobs:
+        last = last_runs.get(job.name)
         last_text = f"{last.period_key} {last.status}" if last else "never run"
-        click.echo(f"{job.name:<18} {job.schedule_text:<22} {last_text:<28} {job.description}")
+        click.echo(f"{job.name:<18} {job.schedule_text:<24} {last_text:<30} {job.description}")
 
 
 @jobs_cli.command("run")
 @click.argument("name")
-@click.option("--period", default=None, help="the period key to run for (default: the current one)")
+@click.option("--period", default=None, help="Period key to claim (default: the current one).")
 def run(name: str, period: str | None) -> None:
-    """Run a job now (once per period, like the scheduler)."""
+    """Run a job now, once per period like the scheduler."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        outcome = run_job_here(name, period=period)
+        outcome = run_job(app, name, force_period=period)
     except UnknownJob:
-        click.echo(f"Error: unknown job {name!r}; see `flask jobs list`", err=True)
+        known = ", ".join(sorted(load_jobs()))
+        click.echo(f"Error: no job named {name!r}. Known jobs: {known}", err=True)
         raise SystemExit(2) from None
     click.echo(f"{outcome.job} {outcome.period}: {outcome.status}")
     if outcome.result:
-        click.echo(json.dumps(outcome.result, ensure_ascii=False, default=str))
+        click.echo(json.dumps(outcome.result, ensure_ascii=False, sort_keys=True))
     if outcome.status == "skipped":
-        click.echo("This period has already run (or is running).")
+        click.echo("This period has already run, or is running elsewhere.")
     if outcome.status == "failed":
         click.echo(f"Error: {outcome.error}", err=True)
         raise SystemExit(1)

@@ -1,0 +1,83 @@
+"""One transaction per unit of work: commit once on success, roll back on error, and only then
+run what must wait for the commit (a notice to another process, a cache refresh).
+
+    with unit_of_work():
+        issue = services.escalate(actor, issue_id, now=now)
+        after_commit(lambda: log.info("escalated %s", issue.id))
+
+Services flush and never commit; the boundary (a view, the API, the CLI, the job runner) opens
+the unit of work. A nested `unit_of_work()` is a savepoint: its failure undoes only its own
+changes and drops its callbacks, and the outermost one commits. Callbacks run after the
+outermost commit, in order; one that fails is logged and does not undo the committed work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+_STACK_KEY = "unit_of_work_stack"  # kept in the session's info, so one per session and context
+
+
+@dataclass
+class UnitOfWork:
+    callbacks: list[Callable[[], object]] = field(default_factory=list)
+
+
+def _stack() -> list[UnitOfWork]:
+    stack: list[UnitOfWork] = db.session.info.setdefault(_STACK_KEY, [])
+    return stack
+
+
+def in_unit_of_work() -> bool:
+    return bool(_stack())
+
+
+def after_commit(callback: Callable[[], object]) -> None:
+    """Run `callback` once the enclosing unit of work has committed; never if it rolls back."""
+    stack = _stack()
+    if not stack:
+        raise RuntimeError("after_commit() needs an enclosing unit_of_work()")
+    stack[-1].callbacks.append(callback)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[UnitOfWork]:
+    stack = _stack()
+    uow = UnitOfWork()
+    if stack:
+        outer = stack[-1]
+        stack.append(uow)
+        try:
+            with db.session.begin_nested():
+                yield uow
+        finally:
+            stack.pop()
+        outer.callbacks.extend(uow.callbacks)
+        return
+
+    stack.append(uow)
+    try:
+        yield uow
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        stack.pop()
+    _dispatch(uow.callbacks)
+
+
+def _dispatch(callbacks: list[Callable[[], object]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            # the data is committed; a failed follow-up must not turn success into an error
+            log.exception("after-commit callback %r failed", callback)
