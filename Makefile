@@ -70,6 +70,6 @@ seed: install ## load demo data (idempotent)
 	$(FLASK) seed-demo
 
 messages: install ## extract UI strings and update the zh/en catalogs (then translate zh)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs ".*" -o messages.pot .
 	$(BIN)/pybabel update -i messages.pot -d app/translations
 	rm -f messages.pot

@@ -11,7 +11,8 @@ from flask import Flask, jsonify, request
 engine = sa.create_engine(os.environ["FLOOR_DATABASE_URL"])
 metadata = sa.MetaData()
 rows = sa.Table(
-    "floor_rows", metadata,
+    "floor_rows",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("title", sa.String(200)),
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import make_app, percentile, scratch_databases  # noqa: E402
+from bench._common import make_app, percentile, scratch_databases
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
@@ -46,11 +46,17 @@ def prepare(url: str) -> tuple[str, int]:
     with app.app_context():
         create_region(code="EAST", name="华东", actor=None)
         create_office(code="SH", name="上海", region_code="EAST", actor=None)
-        agent = create_user(email="bench@example.com", name="压测坐席", role="agent",
-                            password="bench-password", office_code="SH")
+        agent = create_user(
+            email="bench@example.com",
+            name="压测坐席",
+            role="agent",
+            password="bench-password",
+            office_code="SH",
+        )
         ensure_reference_data()
-        customer = create_customer(actor=agent, name="压测客户", office_code=None,
-                                   phones=["13800000000"])
+        customer = create_customer(
+            actor=agent, name="压测客户", office_code=None, phones=["13800000000"]
+        )
         _, token = issue_token(agent)
         db.session.commit()
         customer_id = customer.id
@@ -62,7 +68,9 @@ def serve(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
     port = free_port()
     proc = subprocess.Popen(
         [GUNICORN, "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning", target],
-        cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
     )
     for _ in range(100):
         try:
@@ -78,8 +86,14 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=20)
 
 
-def load(port: int, path: str, body: dict[str, object], headers: dict[str, str], seconds: float,
-         clients: int) -> tuple[float, list[float], int]:
+def load(
+    port: int,
+    path: str,
+    body: dict[str, object],
+    headers: dict[str, str],
+    seconds: float,
+    clients: int,
+) -> tuple[float, list[float], int]:
     payload = json.dumps(body).encode()
     latencies: list[float] = []
     errors = [0]
@@ -91,8 +105,9 @@ def load(port: int, path: str, body: dict[str, object], headers: dict[str, str],
         while time.perf_counter() < deadline:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             started = time.perf_counter()
-            conn.request("POST", path, body=payload,
-                         headers={"Content-Type": "application/json", **headers})
+            conn.request(
+                "POST", path, body=payload, headers={"Content-Type": "application/json", **headers}
+            )
             response = conn.getresponse()
             response.read()
             conn.close()
@@ -128,28 +143,39 @@ def main() -> None:
             floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
             try:
                 load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2)
-                f_rps, f_lat, f_err = load(floor_port, "/floor", {"title": "来电"}, {},
-                                           args.seconds, args.clients)
+                f_rps, f_lat, f_err = load(
+                    floor_port, "/floor", {"title": "来电"}, {}, args.seconds, args.clients
+                )
             finally:
                 stop(floor)
             env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": "0"}
             server, port = serve("app.wsgi:app", env)
-            body = {"customer_id": customer_id, "title": "设备无法开机", "channel": "hotline",
-                    "category": "product_quality", "priority": "high",
-                    "description": "客户来电：设备通电后无反应"}
+            body = {
+                "customer_id": customer_id,
+                "title": "设备无法开机",
+                "channel": "hotline",
+                "category": "product_quality",
+                "priority": "high",
+                "description": "客户来电：设备通电后无反应",
+            }
             headers = {"Authorization": f"Bearer {token}"}
             try:
                 load(port, "/api/v1/issues", body, headers, 1, 2)
-                a_rps, a_lat, a_err = load(port, "/api/v1/issues", body, headers, args.seconds,
-                                           args.clients)
+                a_rps, a_lat, a_err = load(
+                    port, "/api/v1/issues", body, headers, args.seconds, args.clients
+                )
             finally:
                 stop(server)
-            print(f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
-                  f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  "
-                  f"errors {f_err}")
-            print(f"{label:<11} POST /api/v1/issues     {a_rps:7.1f} req/s  p50 "
-                  f"{percentile(a_lat, 50):6.1f} ms  p95 {percentile(a_lat, 95):6.1f} ms  "
-                  f"errors {a_err}   = {a_rps / f_rps:.0%} of the floor")
+            print(
+                f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
+                f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  "
+                f"errors {f_err}"
+            )
+            print(
+                f"{label:<11} POST /api/v1/issues     {a_rps:7.1f} req/s  p50 "
+                f"{percentile(a_lat, 50):6.1f} ms  p95 {percentile(a_lat, 95):6.1f} ms  "
+                f"errors {a_err}   = {a_rps / f_rps:.0%} of the floor"
+            )
 
 
 if __name__ == "__main__":

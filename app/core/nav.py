@@ -9,9 +9,10 @@ from typing import Any
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from app.auth.roles import Role
+from app.auth.roles import MANAGER_ROLES, Role
 
 ALL_STAFF = frozenset(Role)
+ADMINS = frozenset({Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -21,10 +22,18 @@ class NavItem:
     roles: frozenset[Role]
 
 
+# Endpoints follow "blueprint = package name" (STYLE.md); an entry appears once its blueprint
+# is registered, so a feature's entry can be listed before the feature lands.
 NAV: list[NavItem] = [
+    NavItem(_l("Issues"), "issues.index", ALL_STAFF),
     NavItem(_l("Customers"), "customers.index", ALL_STAFF),
-    NavItem(_l("People"), "admin.users", frozenset({Role.ADMIN})),
-    NavItem(_l("Organisation"), "admin.organisation", frozenset({Role.ADMIN})),
+    NavItem(_l("Customer voices"), "voice.index", ALL_STAFF),
+    NavItem(_l("Surveys"), "surveys.index", MANAGER_ROLES),
+    NavItem(_l("Improvement actions"), "actions.index", MANAGER_ROLES),
+    NavItem(_l("Warnings"), "warnings.index", MANAGER_ROLES),
+    NavItem(_l("Reports"), "reports.index", MANAGER_ROLES),
+    NavItem(_l("People"), "admin.users", ADMINS),
+    NavItem(_l("Organisation"), "admin.organisation", ADMINS),
 ]
 
 
@@ -38,13 +47,25 @@ class NavLink:
 def nav_for(user: Any) -> list[NavLink]:
     if not getattr(user, "is_authenticated", False):
         return []
-    links = []
-    for item in NAV:
-        if user.role not in item.roles or item.endpoint not in current_app.view_functions:
-            continue
-        blueprint = item.endpoint.split(".", 1)[0]
-        active = request.blueprint == blueprint and (
-            blueprint != "admin" or request.endpoint == item.endpoint
-        )
-        links.append(NavLink(str(item.label), url_for(item.endpoint), active))
-    return links
+    shown = [
+        item
+        for item in NAV
+        if user.role in item.roles and item.endpoint in current_app.view_functions
+    ]
+    return [
+        NavLink(str(item.label), url_for(item.endpoint), _is_active(item, shown)) for item in shown
+    ]
+
+
+def _blueprint(endpoint: str) -> str:
+    return endpoint.split(".", 1)[0]
+
+
+def _is_active(item: NavItem, shown: list[NavItem]) -> bool:
+    """The entry of the current page's blueprint; where a blueprint has several entries
+    (admin: people, organisation), only the one whose endpoint is the current page."""
+    if request.endpoint == item.endpoint:
+        return True
+    blueprint = _blueprint(item.endpoint)
+    siblings = [i for i in shown if _blueprint(i.endpoint) == blueprint]
+    return request.blueprint == blueprint and len(siblings) == 1

@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from app.core.errors import Conflict, ValidationFailed
 from app.core.scoping import Scope
 from app.customers import queries, services
 from app.customers.forms import CustomerForm
 from app.customers.models import Customer
+from app.db import utcnow
 from app.extensions import db
+from app.issues import labels as issue_labels
+from app.issues import queries as issue_queries
+from app.issues.models import Issue
 from app.org.services import list_offices
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
 PAGE_SIZE = 25
+RECENT_ISSUES = 10
 
 
 @bp.before_request
@@ -67,10 +86,43 @@ def search_json() -> Any:
     )
 
 
+@dataclass(frozen=True)
+class IssueRow:
+    number: str
+    title: str
+    status: str
+    status_label: str
+    received: datetime  # in the issue's office time zone
+    url: str | None
+
+
+def _recent_issues(customer: Customer) -> list[IssueRow]:
+    """The customer's latest issues, newest first, so the agent sees the history at once."""
+    stmt = issue_queries.filtered(
+        _scope(), issue_queries.IssueFilters(customer_id=customer.id), utcnow()
+    )
+    stmt = stmt.options(joinedload(Issue.office)).order_by(Issue.id.desc()).limit(RECENT_ISSUES)
+    issues = db.session.scalars(stmt).all()
+    linkable = "issues.detail" in current_app.view_functions
+    return [
+        IssueRow(
+            number=issue.number,
+            title=issue.title,
+            status=issue.status,
+            status_label=str(issue_labels.STATUS.get(issue.status, issue.status)),
+            received=issue.received_at.astimezone(ZoneInfo(issue.office.timezone)),
+            url=url_for("issues.detail", issue_id=issue.id) if linkable else None,
+        )
+        for issue in issues
+    ]
+
+
 @bp.get("/<int:customer_id>")
 def detail(customer_id: int) -> Any:
     customer = queries.get_customer(_scope(), customer_id)
-    return render_template("customers/detail.html", customer=customer)
+    return render_template(
+        "customers/detail.html", customer=customer, issues=_recent_issues(customer)
+    )
 
 
 def _apply_errors(form: CustomerForm, exc: ValidationFailed) -> None:
