@@ -25,6 +25,7 @@ class NavItem:
 # Endpoints follow "blueprint = package name" (STYLE.md); an entry appears once its blueprint
 # is registered, so a feature's entry can be listed before the feature lands.
 NAV: list[NavItem] = [
+    NavItem(_l("Log a call"), "issues.new", ALL_STAFF - {Role.QUALITY_ADMIN}),
     NavItem(_l("Issues"), "issues.index", ALL_STAFF),
     NavItem(_l("Customers"), "customers.index", ALL_STAFF),
     NavItem(_l("Customer voices"), "voice.index", ALL_STAFF),
