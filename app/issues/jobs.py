@@ -1,13 +1,20 @@
 """The `escalate` job: every five minutes, escalate what the SLA clocks call for and warn
-owners at 80 %. Idempotent: a level is escalated once (unique issue+level, and the issue's
-level is checked), a warning is one outbox key; a run after downtime catches up level by
-level."""
+owners at 80 %.
+
+Two indexed queries find the work: issues past a deadline and below the top level (only these
+need business-time arithmetic, to tell level 1 from 2 and 3), and issues past the precomputed
+80 % instant of a target but not past the target. Idempotent: a level is escalated once (unique
+issue+level, and the issue's level is checked first), a warning is one outbox key; a run after
+downtime catches up level by level. Waiting on the customer stops the clock, so waiting issues
+are left alone until they resume (their deadlines move out then).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,10 +30,7 @@ from app.scheduler.registry import register_job
 
 log = logging.getLogger(__name__)
 
-OPEN = [s.value for s in workflow.OPEN_STATUSES]
-# The 80 % point of the longest target lies at most this far (in calendar time, holidays
-# included) before its deadline, so issues due later cannot need anything yet.
-HORIZON = timedelta(days=21)
+RUNNING = [s.value for s in workflow.OPEN_STATUSES if s not in workflow.PAUSED_STATUSES]
 BATCH = 2000
 
 
@@ -35,19 +39,47 @@ def every_five_minutes(now: datetime, tz: str) -> str:
     return local.replace(minute=local.minute - local.minute % 5).strftime("%Y-%m-%dT%H:%M")
 
 
-def candidates(now: datetime) -> sa.Select[Any]:
-    soon = now + HORIZON
-    return (
-        sa.select(Issue)
-        .where(
-            Issue.status.in_(OPEN),
-            sa.or_(
-                Issue.resolve_due_at < soon,
-                sa.and_(Issue.first_response_at.is_(None), Issue.response_due_at < soon),
-            ),
-        )
-        .order_by(Issue.id)
+def overdue(now: datetime) -> sa.Select[Any]:
+    return sa.select(Issue).where(
+        Issue.status.in_(RUNNING),
+        Issue.escalation_level < workflow.MAX_ESCALATION_LEVEL,
+        sa.or_(
+            Issue.resolve_due_at <= now,
+            sa.and_(Issue.first_response_at.is_(None), Issue.response_due_at <= now),
+        ),
     )
+
+
+def to_warn(now: datetime) -> sa.Select[Any]:
+    return sa.select(Issue).where(
+        Issue.status.in_(RUNNING),
+        Issue.owner_id.is_not(None),
+        sa.or_(
+            sa.and_(Issue.resolve_warn_at <= now, Issue.resolve_due_at > now),
+            sa.and_(
+                Issue.first_response_at.is_(None),
+                Issue.response_warn_at <= now,
+                Issue.response_due_at > now,
+            ),
+        ),
+    )
+
+
+def _batches(stmt: sa.Select[Any]) -> Iterator[list[Issue]]:
+    last_id = 0
+    while True:
+        batch = list(
+            db.session.scalars(
+                stmt.where(Issue.id > last_id)
+                .options(joinedload(Issue.office), joinedload(Issue.owner))
+                .order_by(Issue.id)
+                .limit(BATCH)
+            )
+        )
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id
 
 
 def _pauses_for(ids: list[int]) -> dict[int, list[sla.Pause]]:
@@ -62,7 +94,7 @@ def _pauses_for(ids: list[int]) -> dict[int, list[sla.Pause]]:
     return pauses
 
 
-def _review(issue: Issue, pauses: list[sla.Pause], now: datetime, counts: dict[str, int]) -> None:
+def _escalate_overdue(issue: Issue, pauses: list[sla.Pause], now: datetime) -> int:
     cal = sla_calendar_for(issue.office)
     response = None
     if issue.first_response_at is None:
@@ -73,14 +105,26 @@ def _review(issue: Issue, pauses: list[sla.Pause], now: datetime, counts: dict[s
         cal, issue.received_at, issue.resolve_target_minutes, now, pauses
     )
     verdict = judge(response, resolution)
-    for target in verdict.warn:
-        fraction = response if target == "response" else resolution
-        counts["warnings"] += notifications.notify_sla_warning(issue, target, fraction or 0.0)
+    done = 0
     while issue.escalation_level < min(verdict.level, workflow.MAX_ESCALATION_LEVEL):
         escalate_issue(
             actor=None, issue_id=issue.id, reason=verdict.reason, automatic=True, now=now
         )
-        counts["escalations"] += 1
+        done += 1
+    return done
+
+
+def _warn(issue: Issue, now: datetime) -> int:
+    sent = 0
+    if issue.resolve_warn_at is not None and issue.resolve_warn_at <= now < issue.resolve_due_at:
+        sent += notifications.notify_sla_warning(issue, "resolution", 0.8)
+    if (
+        issue.first_response_at is None
+        and issue.response_warn_at is not None
+        and issue.response_warn_at <= now < issue.response_due_at
+    ):
+        sent += notifications.notify_sla_warning(issue, "response", 0.8)
+    return sent
 
 
 @register_job(
@@ -91,26 +135,18 @@ def _review(issue: Issue, pauses: list[sla.Pause], now: datetime, counts: dict[s
 )
 def escalate(now: datetime) -> dict[str, Any]:
     counts = {"checked": 0, "escalations": 0, "warnings": 0, "errors": 0}
-    last_id = 0
-    while True:
-        batch = list(
-            db.session.scalars(
-                candidates(now)
-                .where(Issue.id > last_id)
-                .options(joinedload(Issue.office), joinedload(Issue.owner))
-                .limit(BATCH)
-            )
-        )
-        if not batch:
-            break
+    for batch in _batches(overdue(now)):
         pauses = _pauses_for([i.id for i in batch])
         for issue in batch:
             counts["checked"] += 1
             try:
                 with db.session.begin_nested():
-                    _review(issue, pauses.get(issue.id, []), now, counts)
+                    counts["escalations"] += _escalate_overdue(issue, pauses.get(issue.id, []), now)
             except Exception:  # one bad issue must not stop the others
                 counts["errors"] += 1
                 log.exception("escalate: issue %s failed", issue.id)
-        last_id = batch[-1].id
+    for batch in _batches(to_warn(now)):
+        for issue in batch:
+            counts["checked"] += 1
+            counts["warnings"] += _warn(issue, now)
     return counts

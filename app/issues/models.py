@@ -134,6 +134,10 @@ class Issue(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     response_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolve_due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the 80 % points of the targets, precomputed with the deadlines so that the escalate
+    # job finds what to warn about with an indexed comparison instead of business-time math
+    response_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolve_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     response_target_minutes: Mapped[int] = mapped_column()
     resolve_target_minutes: Mapped[int] = mapped_column()
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

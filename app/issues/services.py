@@ -20,6 +20,7 @@ from app.customers.models import Customer
 from app.db import utcnow
 from app.extensions import db
 from app.issues import notifications, sla, workflow
+from app.issues.escalation import WARN_AT
 from app.issues.models import (
     CHANNELS,
     PRIORITIES,
@@ -110,6 +111,10 @@ def _recompute_due(issue: Issue, *, clock_start: datetime | None = None) -> None
         cal, issue.received_at, issue.response_target_minutes, pauses
     )
     issue.resolve_due_at = sla.due_at(cal, start, issue.resolve_target_minutes, pauses)
+    issue.response_warn_at = sla.due_at(
+        cal, issue.received_at, issue.response_target_minutes * WARN_AT, pauses
+    )
+    issue.resolve_warn_at = sla.due_at(cal, start, issue.resolve_target_minutes * WARN_AT, pauses)
 
 
 def _load(
@@ -264,6 +269,8 @@ def accept_issue(
         resolve_target_minutes=resolve_minutes,
         response_due_at=sla.add_working_minutes(cal, received_at, response_minutes),
         resolve_due_at=sla.add_working_minutes(cal, received_at, resolve_minutes),
+        response_warn_at=sla.add_working_minutes(cal, received_at, response_minutes * WARN_AT),
+        resolve_warn_at=sla.add_working_minutes(cal, received_at, resolve_minutes * WARN_AT),
         commitment_text=commitment or None,
         commitment_due_at=commitment_due_at,
         voice_id=voice_id,
@@ -603,8 +610,10 @@ def _reopen(issue: Issue, actor: User | None, reason: str, now: datetime) -> Non
     issue.closed_at = None
     # a reopened issue gets a fresh resolution clock from now
     old_due = issue.resolve_due_at
-    issue.resolve_due_at = sla.add_working_minutes(
-        sla_calendar_for(issue.office), now, issue.resolve_target_minutes
+    cal = sla_calendar_for(issue.office)
+    issue.resolve_due_at = sla.add_working_minutes(cal, now, issue.resolve_target_minutes)
+    issue.resolve_warn_at = sla.add_working_minutes(
+        cal, now, issue.resolve_target_minutes * WARN_AT
     )
     _record(
         issue,

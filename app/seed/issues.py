@@ -19,6 +19,7 @@ from app.core.audit import AuditEvent
 from app.customers.models import Customer
 from app.extensions import db
 from app.issues import sla
+from app.issues.escalation import WARN_AT
 from app.issues.models import Category, Escalation, Issue, IssueCounter, RootCause
 from app.issues.reference import ensure_reference_data
 from app.issues.services import targets_for
@@ -130,6 +131,8 @@ def _row(ctx: Context, received: datetime, customer: Any) -> dict[str, Any]:
         "received_at": received,
         "response_due_at": sla.add_working_minutes(ctx.cal, received, response_min),
         "resolve_due_at": sla.add_working_minutes(ctx.cal, received, resolve_min),
+        "response_warn_at": sla.add_working_minutes(ctx.cal, received, response_min * WARN_AT),
+        "resolve_warn_at": sla.add_working_minutes(ctx.cal, received, resolve_min * WARN_AT),
         "response_target_minutes": response_min,
         "resolve_target_minutes": resolve_min,
         "first_response_at": responded if started else None,
