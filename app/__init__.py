@@ -151,6 +151,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(customers_bp)
 
+    from app.issues import settings_views  # noqa: F401  (its routes join the issues blueprint)
     from app.issues.views import bp as issues_bp
 
     app.register_blueprint(issues_bp)

@@ -1,0 +1,105 @@
+"""Where the pure SLA arithmetic meets the database: an office's calendar, the target rows,
+an issue's pauses, and its deadlines.
+
+The response clock runs from received_at. The resolution clock runs from received_at too,
+until a reopen restarts it (the customer was not satisfied: a fresh target from that moment).
+Both skip the time spent waiting on the customer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from app.core.audit import AuditEvent
+from app.extensions import db
+from app.issues import sla
+from app.issues.escalation import WARN_AT
+from app.issues.models import Issue, IssuePause, SlaTarget
+from app.org.models import Office
+
+
+def sla_calendar_for(office: Office) -> sla.WorkingCalendar:
+    return sla.WorkingCalendar.from_office(office.timezone, office.work_start, office.work_end)
+
+
+def targets_for(priority: str, category_id: int | None, tier: str | None) -> tuple[int, int]:
+    """(response, resolution) in working minutes. The most specific target row wins:
+    (priority, category, tier), then (priority, category), (priority, tier), (priority); with
+    no row at all, sla.DEFAULT_TARGETS."""
+    rows = db.session.scalars(
+        sa.select(SlaTarget).where(
+            SlaTarget.priority == priority,
+            sa.or_(SlaTarget.category_id.is_(None), SlaTarget.category_id == category_id),
+            sa.or_(SlaTarget.tier.is_(None), SlaTarget.tier == tier),
+        )
+    ).all()
+    if rows:
+        best = max(rows, key=lambda r: (r.category_id is not None) * 2 + (r.tier is not None))
+        hours = (best.response_hours, best.resolve_hours)
+    else:
+        hours = sla.DEFAULT_TARGETS[priority]
+    return round(hours[0] * 60), round(hours[1] * 60)
+
+
+def pauses_of(issue: Issue) -> list[sla.Pause]:
+    rows = db.session.scalars(
+        sa.select(IssuePause).where(IssuePause.issue_id == issue.id).order_by(IssuePause.id)
+    )
+    return [(p.started_at, p.ended_at) for p in rows]
+
+
+def resolve_clock_start(issue: Issue) -> datetime:
+    """received_at, or the last reopen (its audit row is written in the same transaction)."""
+    if issue.reopen_count == 0:
+        return issue.received_at
+    last_reopen = db.session.scalar(
+        sa.select(sa.func.max(AuditEvent.at)).where(
+            AuditEvent.entity_type == "issue",
+            AuditEvent.entity_id == issue.id,
+            AuditEvent.action == "reopen",
+        )
+    )
+    return max(last_reopen, issue.received_at) if last_reopen else issue.received_at
+
+
+def set_deadlines(issue: Issue, cal: sla.WorkingCalendar, *, resolve_from: datetime) -> None:
+    """Deadlines and their 80 % warning instants for a clock without pauses (new or reopened
+    issue); the response deadline only when the response clock is still running."""
+    if issue.first_response_at is None:
+        minutes = issue.response_target_minutes
+        issue.response_due_at = sla.add_working_minutes(cal, issue.received_at, minutes)
+        issue.response_warn_at = sla.add_working_minutes(cal, issue.received_at, minutes * WARN_AT)
+    minutes = issue.resolve_target_minutes
+    issue.resolve_due_at = sla.add_working_minutes(cal, resolve_from, minutes)
+    issue.resolve_warn_at = sla.add_working_minutes(cal, resolve_from, minutes * WARN_AT)
+
+
+def recompute_deadlines(issue: Issue) -> None:
+    """Deadlines from the clock starts, pushed out by the working time spent waiting (after a
+    pause ends, or when the targets change with priority or category)."""
+    cal = sla_calendar_for(issue.office)
+    pauses = pauses_of(issue)
+    start = resolve_clock_start(issue)
+    response = issue.response_target_minutes
+    issue.response_due_at = sla.due_at(cal, issue.received_at, response, pauses)
+    issue.response_warn_at = sla.due_at(cal, issue.received_at, response * WARN_AT, pauses)
+    resolve = issue.resolve_target_minutes
+    issue.resolve_due_at = sla.due_at(cal, start, resolve, pauses)
+    issue.resolve_warn_at = sla.due_at(cal, start, resolve * WARN_AT, pauses)
+
+
+def resolution_minutes(issue: Issue, now: datetime) -> int:
+    """Working minutes the resolution clock ran until `now`, pauses excluded; comparable with
+    resolve_target_minutes (met ⇔ resolve_minutes ≤ target)."""
+    cal = sla_calendar_for(issue.office)
+    start = resolve_clock_start(issue)
+    return round(sla.working_minutes_between_excluding(cal, start, now, pauses_of(issue)))
+
+
+def response_minutes(issue: Issue, at: datetime) -> int:
+    cal = sla_calendar_for(issue.office)
+    return round(
+        sla.working_minutes_between_excluding(cal, issue.received_at, at, pauses_of(issue))
+    )
