@@ -64,23 +64,39 @@ def handle_domain_error(exc: DomainError) -> Any:
 
 
 def handle_http_exception(exc: HTTPException) -> Any:
+    """Every HTTP error (routing, webargs/smorest validation, size limits) as our page or
+    envelope. Registered after flask-smorest's own handler, so it replaces it."""
     status = exc.code or 500
     if exc.response is not None and not wants_json():
         return exc.response
     code = HTTP_CODES.get(status, "error")
-    data = getattr(exc, "data", None) or {}
-    fields: dict[str, Any] = {}
+    fields, notes = _webargs_messages(getattr(exc, "data", None))
+    if not wants_json():
+        return error_response(status, code, _page_message(status), fields)
+    if status == 422:
+        message = "Some fields are not valid."
+    elif notes:  # e.g. webargs' "Invalid JSON body." says more than the generic 400 text
+        message = " ".join(notes)
+    else:
+        message = exc.description or code
+    return error_response(status, code, message, fields)
+
+
+def _webargs_messages(data: Any) -> tuple[dict[str, str], list[str]]:
+    """webargs nests messages by location (json/query/form): flatten them to field → first
+    message; a location's plain list of messages (not about one field) comes back as notes."""
+    fields: dict[str, str] = {}
+    notes: list[str] = []
     messages = data.get("messages") if isinstance(data, dict) else None
-    if isinstance(messages, dict):
-        # webargs nests by location (json/query/form); flatten to field → first message
-        for location_errors in messages.values():
-            if isinstance(location_errors, dict):
-                for name, errs in location_errors.items():
-                    fields[str(name)] = _first(errs)
-    if wants_json():
-        message = exc.description if status != 422 else "Some fields are not valid."
-        return error_response(status, code, message or code, fields)
-    return error_response(status, code, _page_message(status), fields)
+    if not isinstance(messages, dict):
+        return fields, notes
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            for name, errs in location_errors.items():
+                fields[str(name)] = _first(errs)
+        elif location_errors:
+            notes.append(_first(location_errors))
+    return fields, notes
 
 
 def _first(errs: Any) -> str:

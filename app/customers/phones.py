@@ -7,47 +7,61 @@ import re
 import unicodedata
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_STRIP = re.compile(r"[\s\-.()（）/]+")
+_SEPARATORS = re.compile(r"[\s\-.()/]+")
+_CHINA = ("0086", "86")
+MIN_DIGITS, MAX_DIGITS = 5, 20
+MIN_SEARCH_DIGITS = 3
 
 
-def _digits(raw: str) -> str:
-    text = unicodedata.normalize("NFKC", raw or "")
-    text = _STRIP.sub("", text)
-    return text
+def _compact(raw: str) -> tuple[bool, str]:
+    """NFKC (full-width digits and `＋（）` become ASCII), separators removed; whether it
+    started with `+`, and the rest."""
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw or ""))
+    return text.startswith("+"), text.removeprefix("+")
+
+
+def _is_digits(text: str) -> bool:
+    # str.isdigit() is also true for other scripts' digits and superscripts
+    return text.isascii() and text.isdigit()
 
 
 def normalise_phone(raw: str) -> str | None:
     """`１３８ ００１３ ８０００`, `+86 138-0013-8000`, `0086 13800138000` → `13800138000`.
 
-    Landlines keep their area code (`021-6888 8888` → `02168888888`); other countries keep
-    their digits without `+`. None when it is not a plausible phone number.
+    Landlines keep their area code (`021-6888 8888` → `02168888888`, and so does
+    `+86 21 6888 8888`); other countries keep their digits without `+`. None when it is not a
+    plausible phone number (no digits, letters, fewer than 5 or more than 20 digits).
     """
-    text = _digits(raw)
-    plus = text.startswith("+")
-    if plus:
-        text = text[1:]
-    if not text.isdigit() or not text.isascii():
+    plus, text = _compact(raw)
+    if not _is_digits(text):
         return None
-    for prefix in ("0086", "86"):
-        if text.startswith(prefix) and _MOBILE.match(text[len(prefix) :]):
-            return text[len(prefix) :]
-    if plus and text.startswith("86"):
-        text = text[2:]
-    if not 5 <= len(text) <= 20:
+    for country in _CHINA:
+        rest = text.removeprefix(country)
+        if rest != text and _MOBILE.match(rest):
+            return rest
+        if rest != text and (plus or country == "0086") and rest[:1] not in ("", "0", "1"):
+            # an international Chinese landline: back to the domestic form with its trunk 0
+            text = "0" + rest
+            break
+    if not MIN_DIGITS <= len(text) <= MAX_DIGITS:
         return None
     return text
 
 
 def phone_search_prefix(q: str) -> str | None:
-    """The digit prefix to search phones by, when `q` looks like (part of) a phone number."""
-    text = _digits(q)
-    if text.startswith("+"):
-        text = text[1:]
-    if not text.isdigit() or not text.isascii() or len(text) < 3:
+    """The digit prefix to search stored numbers by, when `q` looks like (the start of) a phone
+    number: at least 3 digits and nothing but digits and separators. `+86 138 0` → `1380`."""
+    plus, text = _compact(q)
+    if not _is_digits(text) or len(text) < MIN_SEARCH_DIGITS:
         return None
-    for prefix in ("0086", "+86"):
-        if text.startswith(prefix) and len(text) > len(prefix) + 2:
-            text = text[len(prefix) :]
-    if text.startswith("86") and len(text) > 4 and text[2] == "1":
-        text = text[2:]
-    return text[:20]
+    for country in _CHINA:
+        rest = text.removeprefix(country)
+        if rest == text or not rest:
+            continue
+        explicit = plus or country == "0086"
+        # `86 1…`, `+86 1…` and `0086 1…` are the start of a mobile with its country code
+        if rest.startswith("1") and (explicit or len(rest) > 2):
+            return rest[:MAX_DIGITS]
+        if explicit and rest[0] != "0":  # a landline, stored in its domestic form
+            return ("0" + rest)[:MAX_DIGITS]
+    return text[:MAX_DIGITS]

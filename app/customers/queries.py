@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.core.pagination import Page, keyset_page
+from app.core.pagination import BadCursor, Page, decode_cursor, keyset_page
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer, CustomerPhone
 from app.customers.phones import phone_search_prefix
@@ -20,6 +20,20 @@ def prefix_range(column: Any, prefix: str) -> sa.ColumnElement[bool]:
     return sa.and_(column >= prefix, column < upper)
 
 
+# The largest id a BIGINT (PostgreSQL) or INTEGER (SQLite) column can hold.
+MAX_ID = 2**63 - 1
+
+
+def check_id_cursor(cursor: str | None) -> None:
+    """A cursor over ids must hold one id: anything else would reach the database as a
+    mistyped parameter and fail there (a 500) instead of being refused (400)."""
+    if not cursor:
+        return
+    (value,) = decode_cursor(cursor, 1)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
+        raise BadCursor()
+
+
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -27,6 +41,7 @@ def escape_like(text: str) -> str:
 def search_customers(
     scope: Scope, q: str | None, *, limit: int, cursor: str | None
 ) -> Page[Customer]:
+    check_id_cursor(cursor)
     stmt = sa.select(Customer).where(scope.office_filter(Customer.office_id))
     q = (q or "").strip()[:100]
     if q:

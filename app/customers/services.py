@@ -14,6 +14,7 @@ from app.core.errors import Conflict, ValidationFailed
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import TIERS, Customer, CustomerPhone
 from app.customers.phones import normalise_phone
+from app.db import utcnow
 from app.extensions import db
 from app.org.models import Office
 
@@ -154,6 +155,10 @@ def create_customer(
 
 
 def update_customer(*, actor: User, customer_id: int, version: int, **changes: Any) -> Customer:
+    """Apply `changes` (fields of EDITABLE) if `version` is still current; audit what changed.
+
+    Out of the actor's scope → NotFound; a stale version → Conflict and nothing changes.
+    """
     scope = Scope.for_user(actor)
     customer = get_scoped(Customer, customer_id, scope)
     unknown = set(changes) - EDITABLE
@@ -163,41 +168,25 @@ def update_customer(*, actor: User, customer_id: int, version: int, **changes: A
         raise Conflict()
     errors: dict[str, str] = {}
     clean = _clean(changes, errors)
-    office = None
     if "office_code" in changes:
         office = _office_in_scope(scope, actor, changes["office_code"])
         if office is None:
             errors["office"] = "unknown office"
+        else:
+            clean["office_id"] = office.id
     if errors:
         raise ValidationFailed(fields=errors)
-    before = {
-        "name": customer.name,
-        "company": customer.company,
-        "email": customer.email,
-        "tier": customer.tier,
-        "contract_end": customer.contract_end,
-        "notes": customer.notes,
-        "phones": ", ".join(p.number for p in customer.phones),
-        "office_id": customer.office_id,
-    }
     phones = clean.pop("phones", None)
+    before = _snapshot(customer)
     for key, value in clean.items():
         setattr(customer, key, value)
-    if office is not None:
-        customer.office_id = office.id
     if phones is not None:
-        keep = {n for n, _ in phones}
-        customer.phones = [p for p in customer.phones if p.number in keep] + [
-            CustomerPhone(number=n, raw=raw)
-            for n, raw in phones
-            if n not in {p.number for p in customer.phones}
-        ]
-    after = {**before, **clean, "office_id": customer.office_id}
-    if phones is not None:
-        after["phones"] = ", ".join(n for n, _ in phones)
-    changed = audit.diff(before, after)
+        _replace_phones(customer, phones)
+    changed = audit.diff(before, _snapshot(customer))
     if changed:
-        customer.version = customer.version  # the mapper bumps version on flush
+        # Touch the row itself so the version moves (and guards concurrent edits) even when
+        # only the phone rows changed.
+        customer.updated_at = utcnow()
         audit.record(
             actor_id=actor.id,
             entity_type="customer",
@@ -208,3 +197,26 @@ def update_customer(*, actor: User, customer_id: int, version: int, **changes: A
         )
     db.session.flush()
     return customer
+
+
+def _snapshot(customer: Customer) -> dict[str, Any]:
+    return {
+        "name": customer.name,
+        "company": customer.company,
+        "email": customer.email,
+        "tier": customer.tier,
+        "contract_end": customer.contract_end,
+        "notes": customer.notes,
+        "phones": ", ".join(p.number for p in customer.phones),
+        "office_id": customer.office_id,
+    }
+
+
+def _replace_phones(customer: Customer, phones: list[tuple[str, str]]) -> None:
+    """Keep the rows of numbers that stay (their ids and raw text), add the new ones."""
+    wanted = dict(phones)
+    kept = [p for p in customer.phones if p.number in wanted]
+    existing = {p.number for p in kept}
+    customer.phones = kept + [
+        CustomerPhone(number=n, raw=raw) for n, raw in phones if n not in existing
+    ]

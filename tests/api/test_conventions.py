@@ -128,3 +128,62 @@ def test_openapi_document_describes_the_api(client):
     ):
         assert path in spec["paths"], path
     assert "Customer" in spec["components"]["schemas"]
+
+
+def test_a_body_that_is_not_json_is_415(client, make_office, make_user, api_headers):
+    headers = api_headers(make_user("agent", office=make_office()))
+    for content_type in ("application/x-www-form-urlencoded", "text/plain"):
+        response = client.post(
+            "/api/v1/customers",
+            data="name=张伟",
+            headers={**headers, "Content-Type": content_type},
+        )
+        assert response.status_code == 415, content_type
+        assert response.get_json()["error"]["code"] == "unsupported_media_type"
+    malformed = client.post(
+        "/api/v1/customers",
+        data=b"\xff\xfe{",
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert malformed.status_code == 400
+    assert malformed.get_json()["error"]["code"] == "bad_request"
+
+
+def test_ids_no_column_can_hold_are_404_not_500(client, make_office, make_user, api_headers):
+    headers = api_headers(make_user("agent", office=make_office()))
+    huge = "9" * 30
+    assert client.get(f"/api/v1/customers/{huge}", headers=headers).status_code == 404
+    patch = client.patch(f"/api/v1/customers/{huge}", json={"version": 1}, headers=headers)
+    assert patch.status_code == 404 and patch.get_json()["error"]["code"] == "not_found"
+    assert client.get(f"/api/v1/customers/{2**63 - 1}", headers=headers).status_code == 404
+
+
+def test_html_pages_keep_their_error_pages(client):
+    # flask-smorest registers its own JSON error handler; outside /api/ ours must still win
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_openapi_documents_auth_errors_and_input_schemas(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearer": []}]
+    create = spec["paths"]["/api/v1/customers"]["post"]
+    body_ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = spec["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
+    assert "name" in body["required"] and "phone" in body["properties"]
+    listing = spec["paths"]["/api/v1/customers"]["get"]
+    params = {p["name"]: p for p in listing["parameters"]}
+    assert params["limit"]["schema"]["maximum"] == 200 and "cursor" in params and "q" in params
+    patch = spec["paths"]["/api/v1/customers/{customer_id}"]["patch"]
+    assert "422" in patch["responses"]
+    for path in spec["paths"]:
+        assert path.startswith("/api/v1/"), path

@@ -109,7 +109,7 @@ def test_validation_errors_name_the_fields(client, agent_a, api_headers):
     error = assert_envelope(response, 422, "validation_failed")
     assert {"name", "tier", "colour"} <= set(error["fields"])
     bad_phone = create(client, headers, phone="abc")
-    assert "phones" in assert_envelope(bad_phone, 422, "validation_failed")["fields"]
+    assert "phone" in assert_envelope(bad_phone, 422, "validation_failed")["fields"]
     bad_office = create(client, headers, office="GZ")
     assert "office" in assert_envelope(bad_office, 422, "validation_failed")["fields"]
 

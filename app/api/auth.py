@@ -1,0 +1,97 @@
+"""Bearer-token authentication for /api/v1.
+
+Only the `Authorization: Bearer` header counts: a browser's session cookie never authenticates
+the API (so the API needs no CSRF protection). `last_used_at` is written at most once a minute
+per token, not on every request, so reads stay reads.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, g, request
+
+from app.auth.models import ApiToken, User
+from app.auth.tokens import _hash as token_digest
+from app.auth.tokens import authenticate_token
+from app.core.errors import DomainError
+from app.core.web import error_response
+from app.db import utcnow
+from app.extensions import db
+
+TOUCH_EVERY = timedelta(minutes=1)
+_RECENT_TOUCHES = "api_token_touches"
+_MAX_REMEMBERED = 10_000
+
+# Patched by tests to move time forward without sleeping.
+_clock = time.monotonic
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    default_message = "A valid bearer token is required."
+
+
+def api_user() -> User:
+    """The user whose token authenticated this API request."""
+    user: User = g.api_user
+    return user
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _unauthorized() -> Any:
+    response = error_response(401, Unauthorized.code, Unauthorized.default_message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def authenticate_request() -> Any:
+    """`before_request` of every API blueprint: a 401 envelope, or `g.api_user` set."""
+    token = _bearer_token()
+    user = authenticate_token(token) if token else None
+    if token is None or user is None:
+        return _unauthorized()
+    g.api_user = user
+    # An API request's session ends with the request, so nothing can go stale in it: keep
+    # objects loaded after commit instead of reading each one again to build the answer.
+    db.session().expire_on_commit = False
+    _touch(token_digest(token))
+    return None
+
+
+def _touch(digest: str) -> None:
+    """Record the token's use, at most once a minute.
+
+    A per-process memory skips the database entirely on most requests; the UPDATE's own
+    condition keeps it to one real write a minute across processes.
+    """
+    recent: dict[str, float] = current_app.extensions.setdefault(_RECENT_TOUCHES, {})
+    now = _clock()
+    last = recent.get(digest)
+    if last is not None and now - last < TOUCH_EVERY.total_seconds():
+        return
+    if len(recent) >= _MAX_REMEMBERED:
+        recent.clear()
+    recent[digest] = now
+    # End the read transaction of authentication first: on SQLite a read snapshot cannot be
+    # upgraded to a write once another connection has written, but a fresh transaction waits.
+    db.session.commit()
+    stamp = utcnow()
+    db.session.execute(
+        sa.update(ApiToken)
+        .where(
+            ApiToken.token_hash == digest,
+            sa.or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < stamp - TOUCH_EVERY),
+        )
+        .values(last_used_at=stamp)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
