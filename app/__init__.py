@@ -173,3 +173,7 @@ def register_commands(app: Flask) -> None:
     from app.seed.cli import seed_demo
 
     app.cli.add_command(seed_demo)
+
+    from app.issues.cli import issues_cli
+
+    app.cli.add_command(issues_cli)

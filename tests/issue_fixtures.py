@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from app.customers.services import create_customer
 from app.extensions import db
@@ -54,3 +57,23 @@ def new_issue(client, world):
         return response.get_json()
 
     return make
+
+
+@pytest.fixture
+def count_queries():
+    """`with count_queries() as statements:` collects the SQL sent to the database."""
+
+    @contextmanager
+    def count() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def listen(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listen)
+
+    return count

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
@@ -12,7 +15,7 @@ from app.auth import services as auth_services
 from app.auth.models import User
 from app.auth.permissions import has_role
 from app.auth.roles import Role
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, ValidationFailed
 from app.core.scoping import Scope
 from app.customers import queries, services
 from app.customers.models import TIERS, Customer
@@ -59,10 +62,11 @@ class CustomerSchema(Schema):
 
 
 class CustomerDetailSchema(CustomerSchema):
-    # Reserved: filled as issues, voices and surveys arrive.
-    open_issues = fields.List(fields.Dict(), dump_default=list)
-    recent_voices = fields.List(fields.Dict(), dump_default=list)
-    ratings = fields.List(fields.Dict(), dump_default=list)
+    open_issues = fields.List(fields.Dict(), metadata={"description": "issues not yet resolved"})
+    ratings = fields.List(fields.Dict(), metadata={"description": "the last ratings given"})
+    recent_voices = fields.List(
+        fields.Dict(), metadata={"description": "reserved: filled once customer voice lands"}
+    )
 
 
 class CustomerPatchSchema(CustomerSchema):
@@ -88,21 +92,34 @@ def _phones_of(data: dict[str, Any]) -> list[str] | None:
     return phones
 
 
+@contextmanager
+def _errors_named_as_sent(data: dict[str, Any]) -> Iterator[None]:
+    """The service reports phone problems on `phones`; a caller who sent `phone` hears it
+    on `phone`."""
+    try:
+        yield
+    except ValidationFailed as exc:
+        if "phones" in exc.fields and "phone" in data and "phones" not in data:
+            exc.fields["phone"] = exc.fields.pop("phones")
+        raise
+
+
 @customers.route("", methods=["POST"])
 @customers.arguments(CustomerSchema)
 @customers.response(201, CustomerSchema)
 def create_customer(data: dict[str, Any]) -> Customer:
-    customer = services.create_customer(
-        actor=api_user(),
-        name=data["name"],
-        office_code=data.get("office"),
-        company=data.get("company"),
-        phones=_phones_of(data) or [],
-        email=data.get("email"),
-        tier=data["tier"],
-        contract_end=data.get("contract_end"),
-        notes=data["notes"],
-    )
+    with _errors_named_as_sent(data):
+        customer = services.create_customer(
+            actor=api_user(),
+            name=data["name"],
+            office_code=data.get("office"),
+            company=data.get("company"),
+            phones=_phones_of(data) or [],
+            email=data.get("email"),
+            tier=data["tier"],
+            contract_end=data.get("contract_end"),
+            notes=data["notes"],
+        )
     db.session.commit()
     return customer
 
@@ -118,10 +135,51 @@ def list_customers(args: dict[str, Any]) -> Any:
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
+class CustomerDetail:
+    """A customer plus open issues, recent ratings (and, later, voices) for the detail schema."""
+
+    def __init__(self, customer: Customer) -> None:
+        from app.issues.models import Issue
+        from app.issues.queries import OPEN
+
+        self._customer = customer
+        recent = db.session.scalars(
+            sa.select(Issue)
+            .where(Issue.customer_id == customer.id)
+            .order_by(Issue.id.desc())
+            .limit(50)
+        ).all()
+        self.open_issues = [
+            {
+                "id": i.id,
+                "number": i.number,
+                "title": i.title,
+                "status": i.status,
+                "resolve_due_at": i.resolve_due_at.isoformat(),
+            }
+            for i in recent
+            if i.status in OPEN
+        ]
+        self.ratings = [
+            {
+                "issue_id": i.id,
+                "number": i.number,
+                "rating": i.rating,
+                "closed_at": i.closed_at.isoformat() if i.closed_at else None,
+            }
+            for i in recent
+            if i.rating is not None
+        ][:10]
+        self.recent_voices: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._customer, name)
+
+
 @customers.route("/<int:customer_id>", methods=["GET"])
 @customers.response(200, CustomerDetailSchema)
-def get_customer(customer_id: int) -> Customer:
-    return queries.get_customer(Scope.for_user(api_user()), customer_id)
+def get_customer(customer_id: int) -> Any:
+    return CustomerDetail(queries.get_customer(Scope.for_user(api_user()), customer_id))
 
 
 @customers.route("/<int:customer_id>", methods=["PATCH"])
@@ -134,9 +192,10 @@ def patch_customer(data: dict[str, Any], customer_id: int) -> Customer:
         changes["phones"] = phones
     if "office" in data:
         changes["office_code"] = data["office"]
-    customer = services.update_customer(
-        actor=api_user(), customer_id=customer_id, version=data["version"], **changes
-    )
+    with _errors_named_as_sent(data):
+        customer = services.update_customer(
+            actor=api_user(), customer_id=customer_id, version=data["version"], **changes
+        )
     db.session.commit()
     return customer
 

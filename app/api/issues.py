@@ -2,189 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import current_app
-from marshmallow import Schema, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
-from app.api.schemas import PageArgs, Timestamp, page_schema
+from app.api.issue_schemas import (
+    CloseSchema,
+    ContactSchema,
+    ErrorEnvelopeSchema,
+    HandleSchema,
+    IssueCreateSchema,
+    IssueDetailSchema,
+    IssuePage,
+    IssuePatchSchema,
+    IssueQuery,
+    IssueSchema,
+    NoteSchema,
+    ReasonSchema,
+    ResolveSchema,
+)
 from app.core.scoping import Scope
 from app.db import utcnow
 from app.extensions import db
 from app.issues import queries, services
 from app.issues.models import Issue
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 issues = make_blueprint("issues_api", "/issues", "Issues (问题): accept, handle, escalate, close")
 BLUEPRINTS = [issues]
 
-Aware = fields.AwareDateTime
+ERRORS = {
+    400: "malformed JSON or cursor",
+    403: "the role may not do this",
+    404: "no such issue, or not in the caller's scope",
+    409: "stale version (conflict) or not possible in this status (invalid_transition)",
+    422: "invalid fields; `fields` names each",
+}
 
 
-class CommitmentSchema(Schema):
-    text = fields.String(required=True, validate=validate.Length(max=20_000))
-    due_at = Aware(allow_none=True, load_default=None)
+def errors(*codes: int) -> Callable[[F], F]:
+    """Document the error answers (the envelope) of an endpoint in openapi.json."""
 
+    def decorate(view: F) -> F:
+        for code in codes:
+            view = issues.alt_response(code, schema=ErrorEnvelopeSchema, description=ERRORS[code])(
+                view
+            )
+        return view
 
-class IssueSchema(Schema):
-    id = fields.Integer()
-    number = fields.String()
-    status = fields.String()
-    escalation_level = fields.Integer()
-    title = fields.String()
-    description = fields.String()
-    channel = fields.String()
-    category = fields.Function(lambda i: i.category.code)
-    priority = fields.String()
-    office = fields.Function(lambda i: i.office.code)
-    customer_id = fields.Integer()
-    customer_name = fields.Function(lambda i: i.customer.name)
-    owner_id = fields.Integer(allow_none=True)
-    received_at = Timestamp()
-    response_due_at = Timestamp()
-    resolve_due_at = Timestamp()
-    first_response_at = Timestamp(allow_none=True)
-    response_minutes = fields.Integer(allow_none=True)
-    resolved_at = Timestamp(allow_none=True)
-    resolve_minutes = fields.Integer(allow_none=True)
-    closed_at = Timestamp(allow_none=True)
-    commitment = fields.Function(
-        lambda i: (
-            {
-                "text": i.commitment_text,
-                "due_at": i.commitment_due_at.isoformat() if i.commitment_due_at else None,
-            }
-            if i.commitment_text
-            else None
-        )
-    )
-    resolution = fields.String(allow_none=True)
-    root_cause = fields.Function(lambda i: i.root_cause.code if i.root_cause else None)
-    responsible = fields.String(allow_none=True)
-    rating = fields.Integer(allow_none=True)
-    rating_comment = fields.String(allow_none=True)
-    callback = fields.Boolean(attribute="callback_done", allow_none=True)
-    reopen_count = fields.Integer()
-    voice_id = fields.Integer(allow_none=True)
-    version = fields.Integer()
-    created_at = Timestamp()
-    updated_at = Timestamp()
-
-
-class HistorySchema(Schema):
-    at = Timestamp()
-    actor_id = fields.Integer(allow_none=True)
-    action = fields.String()
-    changes = fields.Dict()
-
-
-class NoteSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    text = fields.String(required=True)
-    internal = fields.Boolean(load_default=True)
-    author_id = fields.Integer(dump_only=True, allow_none=True)
-    created_at = Timestamp(dump_only=True)
-
-
-class ContactSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    direction = fields.String(required=True, metadata={"enum": ["in", "out"]})
-    channel = fields.String(required=True, metadata={"enum": list(services.CONTACT_CHANNELS)})
-    text = fields.String(required=True)
-    at = Aware(load_default=None)
-    author_id = fields.Integer(dump_only=True, allow_none=True)
-
-
-class EscalationSchema(Schema):
-    level = fields.Integer()
-    reason = fields.String()
-    automatic = fields.Boolean()
-    actor_id = fields.Integer(allow_none=True)
-    at = Timestamp()
-
-
-class IssueDetailSchema(IssueSchema):
-    history = fields.List(fields.Nested(HistorySchema))
-    notes = fields.List(fields.Nested(NoteSchema))
-    contacts = fields.List(fields.Nested(ContactSchema))
-    escalations = fields.List(fields.Nested(EscalationSchema))
-
-
-class IssueCreateSchema(Schema):
-    customer_id = fields.Integer(required=True, strict=True)
-    title = fields.String(required=True)
-    description = fields.String(load_default="")
-    channel = fields.String(required=True)
-    category = fields.String(required=True)
-    priority = fields.String(load_default="normal")
-    office = fields.String(load_default=None, allow_none=True)
-    received_at = Aware(
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "when the customer called; the SLA clock starts"},
-    )
-    commitment = fields.Nested(CommitmentSchema, load_default=None, allow_none=True)
-    voice_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    owner_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-
-
-class IssuePatchSchema(Schema):
-    version = fields.Integer(required=True, strict=True)
-    title = fields.String()
-    description = fields.String()
-    category = fields.String()
-    priority = fields.String()
-    commitment = fields.Nested(CommitmentSchema, allow_none=True)
-    # refused with 422 "not editable": listed so the error names them instead of "unknown field"
-    status = fields.Raw(load_only=True)
-    escalation_level = fields.Raw(load_only=True)
-    rating = fields.Raw(load_only=True)
-    office = fields.Raw(load_only=True)
-    number = fields.Raw(load_only=True)
-    owner_id = fields.Raw(load_only=True)
-
-
-class IssueQuery(PageArgs):
-    status = fields.String(load_default=None, metadata={"description": "comma-separated"})
-    office = fields.String(load_default=None)
-    region = fields.String(load_default=None)
-    owner = fields.Integer(load_default=None)
-    priority = fields.String(load_default=None)
-    category = fields.String(load_default=None)
-    channel = fields.String(load_default=None)
-    customer_id = fields.Integer(load_default=None)
-    overdue = fields.Boolean(load_default=False)
-    due_soon = fields.Boolean(load_default=False)
-    q = fields.String(load_default=None, validate=validate.Length(max=100))
-    created_from = fields.Date(load_default=None)
-    created_to = fields.Date(load_default=None)
-
-
-class VersionSchema(Schema):
-    version = fields.Integer(load_default=None, allow_none=True, strict=True)
-
-
-class HandleSchema(VersionSchema):
-    owner_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-
-
-class ReasonSchema(VersionSchema):
-    reason = fields.String(required=True)
-
-
-class ResolveSchema(VersionSchema):
-    resolution = fields.String(required=True)
-    root_cause = fields.String(required=True)
-    responsible = fields.String(required=True)
-
-
-class CloseSchema(VersionSchema):
-    rating = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
-    comment = fields.String(load_default=None, allow_none=True)
-    callback = fields.Boolean(load_default=False)
-
-
-IssuePage = page_schema(IssueSchema, "IssuePage")
+    return decorate
 
 
 def _scope() -> Scope:
@@ -208,7 +77,12 @@ class IssueDetail:
 @issues.route("", methods=["POST"])
 @issues.arguments(IssueCreateSchema)
 @issues.response(201, IssueSchema)
+@errors(400, 422)
 def create_issue(data: dict[str, Any]) -> Issue:
+    """Accept (受理) an issue: numbered, with SLA deadlines from `received_at`.
+
+    A customer outside the caller's offices is answered as unknown: 422 on `customer_id`.
+    """
     commitment = data.get("commitment") or {}
     issue = services.accept_issue(
         actor=api_user(),
@@ -232,7 +106,9 @@ def create_issue(data: dict[str, Any]) -> Issue:
 @issues.route("", methods=["GET"])
 @issues.arguments(IssueQuery, location="query")
 @issues.response(200, IssuePage)
+@errors(400, 422)
 def list_issues(args: dict[str, Any]) -> Any:
+    """Issues in the caller's scope, newest first."""
     limit, cursor = page_args(args)
     f = queries.IssueFilters(
         status=[s for s in (args["status"] or "").split(",") if s] or None,
@@ -256,14 +132,19 @@ def list_issues(args: dict[str, Any]) -> Any:
 
 @issues.route("/<int:issue_id>", methods=["GET"])
 @issues.response(200, IssueDetailSchema)
+@errors(404)
 def get_issue(issue_id: int) -> Any:
+    """One issue with its history (audit: from → to), notes, contacts and escalations."""
     return IssueDetail(queries.get_issue(_scope(), issue_id))
 
 
 @issues.route("/<int:issue_id>", methods=["PATCH"])
 @issues.arguments(IssuePatchSchema)
 @issues.response(200, IssueSchema)
+@errors(400, 404, 409, 422)
 def patch_issue(data: dict[str, Any], issue_id: int) -> Issue:
+    """Edit title, description, category, priority or commitment. Status, escalation level,
+    rating, owner and office change only through the actions (422 `not editable`)."""
     changes = {k: v for k, v in data.items() if k not in ("version", "commitment")}
     if "commitment" in data:
         commitment = data["commitment"] or {}
@@ -276,58 +157,76 @@ def patch_issue(data: dict[str, Any], issue_id: int) -> Issue:
     return issue
 
 
-def _act(fn: Any, issue_id: int, **kwargs: Any) -> Issue:
-    issue: Issue = fn(actor=api_user(), issue_id=issue_id, **kwargs)
+def _act(fn: Callable[..., Issue], issue_id: int, **kwargs: Any) -> Issue:
+    issue = fn(actor=api_user(), issue_id=issue_id, **kwargs)
     db.session.commit()
     return issue
+
+
+ACTION_ERRORS = (400, 403, 404, 409, 422)
 
 
 @issues.route("/<int:issue_id>/handle", methods=["POST"])
 @issues.arguments(HandleSchema)
 @issues.response(200, IssueSchema)
+@errors(*ACTION_ERRORS)
 def handle(data: dict[str, Any], issue_id: int) -> Issue:
+    """Take, assign (`owner_id`) or resume after waiting: status `handling`."""
     return _act(services.handle_issue, issue_id, **data)
 
 
 @issues.route("/<int:issue_id>/wait", methods=["POST"])
 @issues.arguments(ReasonSchema)
 @issues.response(200, IssueSchema)
+@errors(*ACTION_ERRORS)
 def wait(data: dict[str, Any], issue_id: int) -> Issue:
+    """Waiting on the customer: status `waiting`, the SLA clocks pause until `handle`."""
     return _act(services.wait_issue, issue_id, **data)
 
 
 @issues.route("/<int:issue_id>/escalate", methods=["POST"])
 @issues.arguments(ReasonSchema)
 @issues.response(200, IssueSchema)
+@errors(*ACTION_ERRORS)
 def escalate(data: dict[str, Any], issue_id: int) -> Issue:
+    """Status `escalated`, `escalation_level` + 1 (at most 3); that level's managers are told."""
     return _act(services.escalate_issue, issue_id, **data)
 
 
 @issues.route("/<int:issue_id>/resolve", methods=["POST"])
 @issues.arguments(ResolveSchema)
 @issues.response(200, IssueSchema)
+@errors(*ACTION_ERRORS)
 def resolve(data: dict[str, Any], issue_id: int) -> Issue:
+    """Status `resolved`, with the resolution, root cause and who is responsible."""
     return _act(services.resolve_issue, issue_id, **data)
 
 
 @issues.route("/<int:issue_id>/close", methods=["POST"])
 @issues.arguments(CloseSchema)
 @issues.response(200, IssueSchema)
+@errors(*ACTION_ERRORS)
 def close(data: dict[str, Any], issue_id: int) -> Issue:
+    """Close and rate (1–5). A rating of 2 or less follows the low-rating policy (default:
+    reopen and tell the office manager), so the answer may say `reopened`."""
     return _act(services.close_issue, issue_id, **data)
 
 
 @issues.route("/<int:issue_id>/reopen", methods=["POST"])
 @issues.arguments(ReasonSchema)
 @issues.response(200, IssueSchema)
+@errors(*ACTION_ERRORS)
 def reopen(data: dict[str, Any], issue_id: int) -> Issue:
+    """Status `reopened`, with a fresh resolution target from now."""
     return _act(services.reopen_issue, issue_id, **data)
 
 
 @issues.route("/<int:issue_id>/notes", methods=["POST"])
 @issues.arguments(NoteSchema)
 @issues.response(201, NoteSchema)
+@errors(400, 404, 422)
 def add_note(data: dict[str, Any], issue_id: int) -> Any:
+    """An internal (default) or shareable note."""
     note = services.add_note(
         actor=api_user(), issue_id=issue_id, text=data["text"], internal=data["internal"]
     )
@@ -338,7 +237,9 @@ def add_note(data: dict[str, Any], issue_id: int) -> Any:
 @issues.route("/<int:issue_id>/contacts", methods=["POST"])
 @issues.arguments(ContactSchema)
 @issues.response(201, ContactSchema)
+@errors(400, 404, 409, 422)
 def add_contact(data: dict[str, Any], issue_id: int) -> Any:
+    """Log an exchange with the customer; the first outbound one is the first response."""
     contact = services.log_contact(actor=api_user(), issue_id=issue_id, **data)
     db.session.commit()
     return contact

@@ -8,16 +8,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
+from app.auth.models import User
 from app.core.audit import AuditEvent
 from app.core.pagination import Page, keyset_page
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.customers.queries import escape_like, prefix_range
+from app.db import utcnow
 from app.extensions import db
 from app.issues import sla, workflow
-from app.issues.models import Category, Escalation, Issue, IssueContact, IssueNote, IssuePause
+from app.issues.models import Category, Escalation, Issue, IssueContact, IssueNote
+from app.issues.sla_policy import pauses_of, resolve_clock_start, sla_calendar_for
 from app.org.models import Office, Region
 
 OPEN = [s.value for s in workflow.OPEN_STATUSES]
@@ -51,11 +54,13 @@ def _day_start(day: date, tz: str) -> datetime:
 
 
 def _search(stmt: sa.Select[Any], q: str) -> sa.Select[Any]:
+    """Number by prefix (a range on the unique index: "SH-2026-0001" finds 000100–000199),
+    title, description and customer name by substring, wildcards typed by the user escaped."""
     q = q.strip()[:100]
     if not q:
         return stmt
     pattern = f"%{escape_like(q)}%"
-    customers = sa.select(Customer.id).where(prefix_range(Customer.name, q))
+    customers = sa.select(Customer.id).where(Customer.name.like(pattern, escape="\\"))
     return stmt.where(
         sa.or_(
             prefix_range(Issue.number, q.upper()),
@@ -117,10 +122,17 @@ def filtered(scope: Scope, f: IssueFilters, now: datetime) -> sa.Select[Any]:
 
 
 def list_issues(
-    scope: Scope, f: IssueFilters, *, limit: int, cursor: str | None, now: datetime
+    scope: Scope,
+    f: IssueFilters,
+    *,
+    limit: int,
+    cursor: str | None,
+    now: datetime | None = None,
 ) -> Page[Issue]:
-    stmt = filtered(scope, f, now).options(
-        joinedload(Issue.customer),
+    """Newest first (keyset on id): one query for the page, with customer, category, owner
+    and office joined in, whatever the page size."""
+    stmt = filtered(scope, f, now or utcnow()).options(
+        joinedload(Issue.customer).options(lazyload(Customer.phones)),
         joinedload(Issue.category),
         joinedload(Issue.owner),
         joinedload(Issue.office),
@@ -128,12 +140,7 @@ def list_issues(
     return keyset_page(stmt, order=[Issue.id], key=lambda i: [i.id], limit=limit, cursor=cursor)
 
 
-@dataclass
-class TimelineEntry:
-    at: datetime
-    kind: str  # audit | note | contact | escalation
-    actor: str | None
-    data: dict[str, Any] = field(default_factory=dict)
+# --- one issue: its history, notes, contacts, escalations --------------------------------------
 
 
 def issue_history(issue: Issue) -> list[AuditEvent]:
@@ -159,7 +166,7 @@ def issue_contacts(issue: Issue) -> list[IssueContact]:
         db.session.scalars(
             sa.select(IssueContact)
             .where(IssueContact.issue_id == issue.id)
-            .order_by(IssueContact.at)
+            .order_by(IssueContact.at, IssueContact.id)
         )
     )
 
@@ -173,38 +180,125 @@ def issue_escalations(issue: Issue) -> list[Escalation]:
 
 
 @dataclass
-class SlaClock:
+class TimelineEntry:
+    at: datetime
+    kind: str  # audit | note | contact | escalation
+    actor: str | None  # the person's name; None for the system (jobs)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+# these audit rows only say that a note, contact or escalation row exists: the timeline shows
+# that row itself instead (with its text)
+_SHOWN_AS_ROWS = frozenset({"note", "contact", "escalate"})
+_KIND_ORDER = {"audit": 0, "escalation": 1, "contact": 2, "note": 3}
+
+
+def issue_timeline(issue: Issue) -> list[TimelineEntry]:
+    """Everything that happened to the issue, oldest first: changes (from → to), notes,
+    contacts with the customer and escalations, with who did it."""
+    events = [e for e in issue_history(issue) if e.action not in _SHOWN_AS_ROWS]
+    notes, contacts, escalations = (
+        issue_notes(issue),
+        issue_contacts(issue),
+        issue_escalations(issue),
+    )
+    actor_ids = {e.actor_id for e in events} | {n.author_id for n in notes}
+    actor_ids |= {c.author_id for c in contacts} | {x.actor_id for x in escalations}
+    names: dict[int | None, str] = dict(
+        db.session.execute(  # type: ignore[arg-type]
+            sa.select(User.id, User.name).where(User.id.in_({i for i in actor_ids if i}))
+        ).all()
+    )
+    entries = [
+        TimelineEntry(e.at, "audit", names.get(e.actor_id), {"action": e.action, **e.changes})
+        for e in events
+    ]
+    entries += [
+        TimelineEntry(
+            n.created_at, "note", names.get(n.author_id), {"text": n.text, "internal": n.internal}
+        )
+        for n in notes
+    ]
+    entries += [
+        TimelineEntry(
+            c.at,
+            "contact",
+            names.get(c.author_id),
+            {"direction": c.direction, "channel": c.channel, "text": c.text},
+        )
+        for c in contacts
+    ]
+    entries += [
+        TimelineEntry(
+            x.at,
+            "escalation",
+            names.get(x.actor_id),
+            {"level": x.level, "reason": x.reason, "automatic": x.automatic},
+        )
+        for x in escalations
+    ]
+    return sorted(entries, key=lambda t: (t.at, _KIND_ORDER[t.kind]))
+
+
+# --- SLA clocks ------------------------------------------------------------------------------
+
+
+@dataclass
+class TargetClock:
     target: str  # response | resolution
     due_at: datetime
     met_at: datetime | None
-    minutes_left: int  # working minutes; negative when overdue
-    paused: bool
+    minutes_left: int  # working minutes of the target still unused; negative when overdue
+    paused: bool  # waiting on the customer and not yet met: the clock stands still
 
     @property
     def overdue(self) -> bool:
         return self.minutes_left < 0
 
 
-def sla_clocks(issue: Issue, now: datetime) -> list[SlaClock]:
-    from app.issues.services import sla_calendar_for
+@dataclass
+class SlaClock:
+    response: TargetClock
+    resolution: TargetClock
+    paused: bool
 
+    @property
+    def overdue(self) -> bool:
+        return self.response.overdue or self.resolution.overdue
+
+
+def sla_clock(issue: Issue, now: datetime) -> SlaClock:
+    """Working minutes left (or overdue) on both targets at `now`, pauses excluded: used time
+    is counted from each clock's start (received_at; the last reopen for resolution) to the
+    moment the target was met, or to `now`."""
     cal = sla_calendar_for(issue.office)
+    pauses = pauses_of(issue)
     paused = issue.status == workflow.Status.WAITING.value
-    pauses = [
-        (p.started_at, p.ended_at)
-        for p in db.session.scalars(sa.select(IssuePause).where(IssuePause.issue_id == issue.id))
-    ]
-    clocks = []
-    for target, due, met in (
-        ("response", issue.response_due_at, issue.first_response_at),
-        ("resolution", issue.resolve_due_at, issue.resolved_at),
-    ):
-        end = met or now
-        if end <= due:
-            left = sla.working_minutes_between(cal, end, due)
-            if not met and paused:
-                left += sla.paused_minutes(cal, end, due, pauses)
-        else:
-            left = -sla.working_minutes_between_excluding(cal, due, end, pauses)
-        clocks.append(SlaClock(target, due, met, round(left), paused and met is None))
-    return clocks
+
+    def clock(
+        target: str, start: datetime, minutes: int, due: datetime, met: datetime | None
+    ) -> TargetClock:
+        used = sla.working_minutes_between_excluding(cal, start, met or now, pauses)
+        return TargetClock(target, due, met, round(minutes - used), paused and met is None)
+
+    response = clock(
+        "response",
+        issue.received_at,
+        issue.response_target_minutes,
+        issue.response_due_at,
+        issue.first_response_at,
+    )
+    resolution = clock(
+        "resolution",
+        resolve_clock_start(issue),
+        issue.resolve_target_minutes,
+        issue.resolve_due_at,
+        issue.resolved_at,
+    )
+    return SlaClock(response, resolution, paused)
+
+
+def sla_clocks(issue: Issue, now: datetime) -> list[TargetClock]:
+    """The two clocks as a list, for pages that show one box per target."""
+    clock = sla_clock(issue, now)
+    return [clock.response, clock.resolution]

@@ -14,15 +14,15 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from app.auth.models import User
 from app.core import audit
-from app.core.errors import Conflict, Forbidden, InvalidTransitionError, NotFound, ValidationFailed
+from app.core.errors import Conflict, Forbidden, InvalidTransitionError, ValidationFailed
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.db import utcnow
 from app.extensions import db
-from app.issues import notifications, sla, workflow
-from app.issues.escalation import WARN_AT
+from app.issues import notifications, workflow
 from app.issues.models import (
     CHANNELS,
+    CONTACT_DIRECTIONS,
     PRIORITIES,
     Category,
     Escalation,
@@ -32,11 +32,43 @@ from app.issues.models import (
     IssuePause,
     RootCause,
     Setting,
-    SlaTarget,
 )
 from app.issues.numbering import next_number
+from app.issues.sla_policy import (
+    recompute_deadlines,
+    resolution_minutes,
+    response_minutes,
+    set_deadlines,
+    sla_calendar_for,
+    targets_for,
+)
 from app.issues.workflow import Action, Status
 from app.org.models import Office
+
+# sla_calendar_for and targets_for live in sla_policy; the contract (and jobs, seed, views and
+# settings) name them here
+__all__ = [
+    "CONTACT_CHANNELS",
+    "EDITABLE",
+    "LOW_RATING_POLICIES",
+    "MAX_TEXT",
+    "MAX_TITLE",
+    "OWNER_ROLES",
+    "accept_issue",
+    "add_note",
+    "close_issue",
+    "escalate_issue",
+    "handle_issue",
+    "log_contact",
+    "low_rating_policy",
+    "reopen_issue",
+    "resolve_issue",
+    "round_robin_owner",
+    "sla_calendar_for",
+    "targets_for",
+    "update_issue",
+    "wait_issue",
+]
 
 MAX_TITLE = 200
 MAX_TEXT = 20_000
@@ -64,7 +96,9 @@ def _aware(value: datetime | None, field: str, errors: dict[str, str]) -> dateti
     return value
 
 
-def _record(issue: Issue, actor: User | None, action: str, changes: Mapping[str, Any]) -> None:
+def _record(
+    issue: Issue, actor: User | None, action: str, changes: Mapping[str, Any], at: datetime
+) -> None:
     audit.record(
         actor_id=actor.id if actor else None,
         entity_type="issue",
@@ -72,54 +106,14 @@ def _record(issue: Issue, actor: User | None, action: str, changes: Mapping[str,
         action=action,
         changes=changes,
         office_id=issue.office_id,
+        at=at,
     )
-
-
-def sla_calendar_for(office: Office) -> sla.WorkingCalendar:
-    return sla.WorkingCalendar.from_office(office.timezone, office.work_start, office.work_end)
-
-
-def targets_for(priority: str, category_id: int | None, tier: str | None) -> tuple[int, int]:
-    """(response, resolution) in working minutes; the most specific target row wins."""
-    rows = db.session.scalars(
-        sa.select(SlaTarget).where(
-            SlaTarget.priority == priority,
-            sa.or_(SlaTarget.category_id.is_(None), SlaTarget.category_id == category_id),
-            sa.or_(SlaTarget.tier.is_(None), SlaTarget.tier == tier),
-        )
-    ).all()
-    if rows:
-        best = max(rows, key=lambda r: (r.category_id is not None) * 2 + (r.tier is not None))
-        hours = (best.response_hours, best.resolve_hours)
-    else:
-        hours = sla.DEFAULT_TARGETS[priority]
-    return round(hours[0] * 60), round(hours[1] * 60)
-
-
-def _pauses(issue: Issue) -> list[sla.Pause]:
-    rows = db.session.scalars(
-        sa.select(IssuePause).where(IssuePause.issue_id == issue.id).order_by(IssuePause.id)
-    )
-    return [(p.started_at, p.ended_at) for p in rows]
-
-
-def _recompute_due(issue: Issue, *, clock_start: datetime | None = None) -> None:
-    cal = sla_calendar_for(issue.office)
-    start = clock_start or issue.received_at
-    pauses = _pauses(issue)
-    issue.response_due_at = sla.due_at(
-        cal, issue.received_at, issue.response_target_minutes, pauses
-    )
-    issue.resolve_due_at = sla.due_at(cal, start, issue.resolve_target_minutes, pauses)
-    issue.response_warn_at = sla.due_at(
-        cal, issue.received_at, issue.response_target_minutes * WARN_AT, pauses
-    )
-    issue.resolve_warn_at = sla.due_at(cal, start, issue.resolve_target_minutes * WARN_AT, pauses)
 
 
 def _load(
     actor: User | None, issue_id: int, version: int | None, action: Action | None = None
 ) -> Issue:
+    """The issue, locked for this change: out of scope → 404, role → 403, stale → 409."""
     scope = Scope.for_user(actor) if actor is not None else Scope("company")
     issue = get_scoped(Issue, issue_id, scope, for_update=True)
     db.session.refresh(issue)  # the lock may have waited on another change: read its result
@@ -130,17 +124,23 @@ def _load(
     return issue
 
 
-def _move(issue: Issue, action: Action) -> tuple[str, str]:
+def _next(issue: Issue, action: Action) -> Status:
+    """The status `action` leads to; asked before anything is touched, so a refused move
+    leaves the issue exactly as it was."""
     try:
-        new = workflow.next_status(issue.status, action, escalation_level=issue.escalation_level)
+        return workflow.next_status(issue.status, action, escalation_level=issue.escalation_level)
     except workflow.InvalidTransition as exc:
         raise InvalidTransitionError(exc.message) from exc
+
+
+def _move(issue: Issue, new: Status) -> tuple[str, str]:
     old = issue.status
     issue.status = new.value
     return old, new.value
 
 
 def _end_pause(issue: Issue, now: datetime) -> bool:
+    """Close an open wait and push the deadlines out by the working time it took."""
     open_pauses = db.session.scalars(
         sa.select(IssuePause).where(IssuePause.issue_id == issue.id, IssuePause.ended_at.is_(None))
     ).all()
@@ -149,31 +149,36 @@ def _end_pause(issue: Issue, now: datetime) -> bool:
     issue.waiting_since = None
     if open_pauses:
         db.session.flush()
-        _recompute_due(issue)
+        recompute_deadlines(issue)
     return bool(open_pauses)
 
 
-def _first_response(issue: Issue, now: datetime) -> dict[str, Any]:
+def _first_response(issue: Issue, at: datetime) -> dict[str, Any]:
     if issue.first_response_at is not None:
         return {}
-    cal = sla_calendar_for(issue.office)
-    issue.first_response_at = now
-    issue.response_minutes = round(sla.working_minutes_between(cal, issue.received_at, now))
-    return {"first_response_at": [None, now.isoformat()]}
+    issue.first_response_at = at
+    issue.response_minutes = response_minutes(issue, at)
+    return {"first_response_at": [None, at.isoformat()]}
+
+
+def _valid_owner(office_id: int, owner_id: int) -> User:
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active or owner.office_id != office_id:
+        raise ValidationFailed(fields={"owner_id": "not a staff member of this office"})
+    if owner.role not in OWNER_ROLES:
+        raise ValidationFailed(fields={"owner_id": "only handlers and office managers own issues"})
+    return owner
 
 
 def _owner(issue: Issue, owner_id: int | None, actor: User | None) -> User | None:
+    """Assign when asked; a handler who handles takes it; otherwise the owner stays, and an
+    issue without one goes to the office's least busy handler."""
     if owner_id is not None:
-        owner = db.session.get(User, owner_id)
-        if owner is None or not owner.active or owner.office_id != issue.office_id:
-            raise ValidationFailed(fields={"owner_id": "not a staff member of this office"})
-        if owner.role not in OWNER_ROLES:
-            raise ValidationFailed(
-                fields={"owner_id": "only handlers and office managers own issues"}
-            )
-        return owner
+        return _valid_owner(issue.office_id, owner_id)
     if actor is not None and actor.role == "handler":
         return actor
+    if issue.owner_id is not None:
+        return None
     return round_robin_owner(issue.office_id)
 
 
@@ -198,6 +203,36 @@ def round_robin_owner(office_id: int) -> User | None:
 # --- accept --------------------------------------------------------------------------------------
 
 
+def _intake_place(
+    scope: Scope, customer_id: int, office_code: str | None, errors: dict[str, str]
+) -> tuple[Customer | None, Office | None]:
+    """The customer (in the actor's scope; another office's customer is "unknown", 422) and
+    the office: the one named, else the customer's."""
+    customer = db.session.scalars(
+        sa.select(Customer)
+        .where(Customer.id == customer_id, scope.office_filter(Customer.office_id))
+        .options(joinedload(Customer.office), lazyload(Customer.phones))
+    ).first()
+    if customer is None:
+        errors["customer_id"] = "unknown customer"
+    office = customer.office if customer is not None else None
+    if office_code:
+        office = db.session.scalars(
+            sa.select(Office).where(Office.code == office_code.strip().upper())
+        ).first()
+        if office is None or not scope.covers_office(office):
+            errors["office"] = "unknown office"
+    return customer, office
+
+
+def _active_category(code: Any) -> Category | None:
+    if not isinstance(code, str):
+        return None
+    return db.session.scalars(
+        sa.select(Category).where(Category.code == code, Category.active.is_(True))
+    ).first()
+
+
 def accept_issue(
     *,
     actor: User,
@@ -215,8 +250,9 @@ def accept_issue(
     owner_id: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
+    """受理: a numbered issue with its SLA deadlines counted from `received_at` (when the
+    customer called; default now)."""
     now = now or utcnow()
-    scope = Scope.for_user(actor)
     errors: dict[str, str] = {}
     title = _text(title, "title", errors, limit=MAX_TITLE, required=True)
     description = _text(description, "description", errors, limit=MAX_TEXT, required=False)
@@ -225,34 +261,20 @@ def accept_issue(
         errors["channel"] = "unknown channel"
     if priority not in PRIORITIES:
         errors["priority"] = "one of " + ", ".join(PRIORITIES)
-    category_row = db.session.scalars(
-        sa.select(Category).where(Category.code == category, Category.active.is_(True))
-    ).first()
+    category_row = _active_category(category)
     if category_row is None:
         errors["category"] = "unknown category"
-    customer = db.session.scalars(
-        sa.select(Customer)
-        .where(Customer.id == customer_id, scope.office_filter(Customer.office_id))
-        .options(joinedload(Customer.office), lazyload(Customer.phones))
-    ).first()
-    if customer is None:
-        errors["customer_id"] = "unknown customer"
+    customer, office = _intake_place(Scope.for_user(actor), customer_id, office_code, errors)
     received_at = _aware(received_at, "received_at", errors) or now
     if received_at > now + timedelta(minutes=5):
         errors["received_at"] = "cannot be in the future"
     commitment_due_at = _aware(commitment_due_at, "commitment_due_at", errors)
-    office = customer.office if customer is not None else None
-    if office_code:
-        office = db.session.scalars(
-            sa.select(Office).where(Office.code == office_code.strip().upper())
-        ).first()
-        if office is None or not scope.covers_office(office):
-            errors["office"] = "unknown office"
     if errors or office is None or customer is None or category_row is None:
         raise ValidationFailed(fields=errors)
+    owner = _valid_owner(office.id, owner_id) if owner_id is not None else None
 
-    response_minutes, resolve_minutes = targets_for(priority, category_row.id, customer.tier)
     cal = sla_calendar_for(office)
+    response, resolve = targets_for(priority, category_row.id, customer.tier)
     issue = Issue(
         number=next_number(office.id, office.code, received_at.astimezone(cal.zone).year),
         office=office,
@@ -263,22 +285,18 @@ def accept_issue(
         category=category_row,
         priority=priority,
         status=Status.ACCEPTED.value,
+        owner_id=owner.id if owner else None,
         created_by_id=actor.id,
         received_at=received_at,
-        response_target_minutes=response_minutes,
-        resolve_target_minutes=resolve_minutes,
-        response_due_at=sla.add_working_minutes(cal, received_at, response_minutes),
-        resolve_due_at=sla.add_working_minutes(cal, received_at, resolve_minutes),
-        response_warn_at=sla.add_working_minutes(cal, received_at, response_minutes * WARN_AT),
-        resolve_warn_at=sla.add_working_minutes(cal, received_at, resolve_minutes * WARN_AT),
+        response_target_minutes=response,
+        resolve_target_minutes=resolve,
         commitment_text=commitment or None,
         commitment_due_at=commitment_due_at,
         voice_id=voice_id,
     )
+    set_deadlines(issue, cal, resolve_from=received_at)
     db.session.add(issue)
     db.session.flush()
-    if owner_id is not None:
-        issue.owner_id = _owner(issue, owner_id, actor).id  # type: ignore[union-attr]
     _record(
         issue,
         actor,
@@ -287,9 +305,10 @@ def accept_issue(
             "status": [None, issue.status],
             "number": [None, issue.number],
             "priority": [None, priority],
-            "category": [None, category],
+            "category": [None, category_row.code],
             "owner_id": [None, issue.owner_id],
         },
+        now,
     )
     return issue
 
@@ -301,7 +320,7 @@ EDITABLE = ("title", "description", "category", "priority", "commitment_text", "
 
 def _clean_edit(
     issue: Issue, changes: dict[str, Any], errors: dict[str, str]
-) -> tuple[dict[str, Any], Category | None]:
+) -> tuple[dict[str, Any], Category]:
     after: dict[str, Any] = {}
     if "title" in changes:
         after["title"] = _text(changes["title"], "title", errors, limit=MAX_TITLE, required=True)
@@ -323,17 +342,14 @@ def _clean_edit(
             after["priority"] = changes["priority"]
         else:
             errors["priority"] = "one of " + ", ".join(PRIORITIES)
-    category: Category | None = issue.category
+    category: Category = issue.category
     if "category" in changes and changes["category"] != issue.category.code:
-        category = db.session.scalars(
-            sa.select(Category).where(
-                Category.code == changes["category"], Category.active.is_(True)
-            )
-        ).first()
-        if category is None:
+        found = _active_category(changes["category"])
+        if found is None:
             errors["category"] = "unknown category"
         else:
-            after["category"] = category.code
+            category = found
+            after["category"] = found.code
     return after, category
 
 
@@ -345,6 +361,8 @@ def update_issue(
     changes: dict[str, Any],
     now: datetime | None = None,
 ) -> Issue:
+    """Edit the descriptive fields. Status, escalation level, rating, owner and office change
+    only through their actions: naming them here is a 422 that names each one."""
     issue = _load(actor, issue_id, version)
     refused = {name: "not editable" for name in changes if name not in EDITABLE}
     if refused:
@@ -352,20 +370,14 @@ def update_issue(
             "Status, escalation level, rating and office change only through their actions.",
             fields=refused,
         )
-    errors: dict[str, str] = {}
     with db.session.no_autoflush:  # one version bump for one edit
-        return _apply_edit(issue, actor, changes, errors, now)
+        return _apply_edit(issue, actor, changes, now or utcnow())
 
 
-def _apply_edit(
-    issue: Issue,
-    actor: User,
-    changes: dict[str, Any],
-    errors: dict[str, str],
-    now: datetime | None,
-) -> Issue:
+def _apply_edit(issue: Issue, actor: User, changes: dict[str, Any], now: datetime) -> Issue:
+    errors: dict[str, str] = {}
     after, category = _clean_edit(issue, changes, errors)
-    if errors or category is None:
+    if errors:
         raise ValidationFailed(fields=errors)
     before: dict[str, Any] = {
         "title": issue.title,
@@ -379,18 +391,20 @@ def _apply_edit(
     if not diff:
         return issue
     for field in ("title", "description", "commitment_text", "commitment_due_at", "priority"):
-        if field in after:
+        if field in diff:
             setattr(issue, field, after[field])
-    issue.category = category
+    if "category" in diff:
+        issue.category = category
     if "priority" in diff or "category" in diff:
+        # new targets, counted from the same clock starts (pauses still excluded)
         issue.response_target_minutes, issue.resolve_target_minutes = targets_for(
             issue.priority, category.id, issue.customer.tier
         )
         old_due = issue.resolve_due_at
-        _recompute_due(issue)
+        recompute_deadlines(issue)
         diff["resolve_due_at"] = [old_due.isoformat(), issue.resolve_due_at.isoformat()]
-    issue.updated_at = now or utcnow()
-    _record(issue, actor, "update", diff)
+    issue.updated_at = now
+    _record(issue, actor, "update", diff, now)
     db.session.flush()
     return issue
 
@@ -406,20 +420,23 @@ def handle_issue(
     owner_id: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
+    """Take, assign (owner_id) or resume after waiting on the customer."""
     now = now or utcnow()
     issue = _load(actor, issue_id, version, Action.HANDLE)
-    old_owner = issue.owner_id
-    old, new = _move(issue, Action.HANDLE)
-    resumed = _end_pause(issue, now)
+    new = _next(issue, Action.HANDLE)
     owner = _owner(issue, owner_id, actor)
-    issue.owner_id = owner.id if owner else issue.owner_id
-    changes: dict[str, Any] = {"status": [old, new]}
+    old_owner, old_due = issue.owner_id, issue.resolve_due_at
+    old, _ = _move(issue, new)
+    resumed = _end_pause(issue, now)
+    if owner is not None:
+        issue.owner_id = owner.id
+    changes: dict[str, Any] = {"status": [old, new.value]}
     if issue.owner_id != old_owner:
         changes["owner_id"] = [old_owner, issue.owner_id]
     if resumed:
-        changes["resolve_due_at"] = [None, issue.resolve_due_at.isoformat()]
+        changes["resolve_due_at"] = [old_due.isoformat(), issue.resolve_due_at.isoformat()]
     changes.update(_first_response(issue, now))
-    _record(issue, actor, "resume" if old == Status.WAITING else "handle", changes)
+    _record(issue, actor, "resume" if old == Status.WAITING else "handle", changes, now)
     db.session.flush()
     return issue
 
@@ -432,18 +449,19 @@ def wait_issue(
     version: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
+    """Waiting on the customer: the SLA clocks pause until `handle` resumes."""
     now = now or utcnow()
     errors: dict[str, str] = {}
     reason = _text(reason, "reason", errors, limit=2000, required=True)
     if errors:
         raise ValidationFailed(fields=errors)
     issue = _load(actor, issue_id, version, Action.WAIT)
-    old, new = _move(issue, Action.WAIT)
+    old, new = _move(issue, _next(issue, Action.WAIT))
     db.session.add(IssuePause(issue_id=issue.id, started_at=now, reason=reason))
     issue.waiting_since = now
     changes: dict[str, Any] = {"status": [old, new], "reason": reason}
-    changes.update(_first_response(issue, now))
-    _record(issue, actor, "wait", changes)
+    changes.update(_first_response(issue, now))  # asking the customer is a response
+    _record(issue, actor, "wait", changes, now)
     db.session.flush()
     return issue
 
@@ -457,13 +475,14 @@ def escalate_issue(
     automatic: bool = False,
     now: datetime | None = None,
 ) -> Issue:
+    """One level up (1 office, 2 region, 3 company) and tell that level's managers."""
     now = now or utcnow()
     errors: dict[str, str] = {}
     reason = _text(reason, "reason", errors, limit=2000, required=True)
     if errors:
         raise ValidationFailed(fields=errors)
     issue = _load(actor, issue_id, version, Action.ESCALATE)
-    old, new = _move(issue, Action.ESCALATE)
+    old, new = _move(issue, _next(issue, Action.ESCALATE))
     _end_pause(issue, now)
     level = issue.escalation_level + 1
     issue.escalation_level = level
@@ -487,6 +506,7 @@ def escalate_issue(
             "reason": reason,
             "automatic": automatic,
         },
+        now,
     )
     db.session.flush()
     notifications.notify_escalation(issue, level, reason)
@@ -503,6 +523,7 @@ def resolve_issue(
     version: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
+    """Resolved, with who is responsible and why (分清责任)."""
     now = now or utcnow()
     errors: dict[str, str] = {}
     resolution = _text(resolution, "resolution", errors, limit=MAX_TEXT, required=True)
@@ -515,36 +536,30 @@ def resolve_issue(
     if errors or cause is None:
         raise ValidationFailed(fields=errors)
     issue = _load(actor, issue_id, version, Action.RESOLVE)
-    workflow_check = workflow.next_status  # validate before touching pauses
-    try:
-        workflow_check(issue.status, Action.RESOLVE, escalation_level=issue.escalation_level)
-    except workflow.InvalidTransition as exc:
-        raise InvalidTransitionError(exc.message) from exc
+    new = _next(issue, Action.RESOLVE)
     _end_pause(issue, now)
-    pauses = _pauses(issue)
     issue.resolved_at = now  # before the status: the database insists resolved has a time
-    old, new = _move(issue, Action.RESOLVE)
+    old, _ = _move(issue, new)
     changes: dict[str, Any] = {
-        "status": [old, new],
-        "root_cause": cause.code,
-        "responsible": responsible,
+        "status": [old, new.value],
+        "root_cause": [issue.root_cause.code if issue.root_cause else None, cause.code],
+        "responsible": [issue.responsible, responsible],
     }
     changes.update(_first_response(issue, now))
-    cal = sla_calendar_for(issue.office)
     issue.resolution = resolution
     issue.root_cause = cause
     issue.responsible = responsible
-    issue.resolve_minutes = round(
-        sla.working_minutes_between_excluding(cal, issue.received_at, now, pauses)
-    )
+    issue.resolve_minutes = resolution_minutes(issue, now)
     if issue.owner_id is None and actor.role in OWNER_ROLES:
         issue.owner_id = actor.id
-    _record(issue, actor, "resolve", changes)
+        changes["owner_id"] = [None, actor.id]
+    _record(issue, actor, "resolve", changes, now)
     db.session.flush()
     return issue
 
 
 def low_rating_policy() -> str:
+    """What a rating of 2 or less does: "reopen" (default), "escalate" or "close"."""
     setting = db.session.get(Setting, "low_rating_policy")
     value = setting.value if setting is not None else "reopen"
     return value if value in LOW_RATING_POLICIES else "reopen"
@@ -560,7 +575,8 @@ def close_issue(
     version: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
-    """Close and rate. A rating of 2 or less does not close quietly (see low_rating_policy)."""
+    """Close and rate. A rating of 2 or less tells the office manager and then follows
+    low_rating_policy(): reopen, reopen and escalate, or stay closed."""
     now = now or utcnow()
     errors: dict[str, str] = {}
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
@@ -569,62 +585,58 @@ def close_issue(
     if errors:
         raise ValidationFailed(fields=errors)
     issue = _load(actor, issue_id, version, Action.CLOSE)
+    new = _next(issue, Action.CLOSE)
+    # a reopened issue is rated again: the audit keeps the earlier rating as "from"
+    changes = {
+        "status": [issue.status, new.value],
+        "rating": [issue.rating, rating],
+        "callback": [issue.callback_done, bool(callback)],
+        "comment": [issue.rating_comment, comment or None],
+    }
     issue.closed_at = now  # before the status: the database insists closed has a time
-    old, new = _move(issue, Action.CLOSE)
+    _move(issue, new)
     issue.rating = rating
     issue.rating_comment = comment or None
     issue.callback_done = bool(callback)
-    _record(
-        issue,
-        actor,
-        "close",
-        {
-            "status": [old, new],
-            "rating": rating,
-            "callback": bool(callback),
-            "comment": comment or None,
-        },
-    )
+    _record(issue, actor, "close", changes, now)
     if rating <= 2:
-        policy = low_rating_policy()
-        notifications.notify_low_rating(issue, rating, comment)
-        if policy in ("reopen", "escalate"):
-            _reopen(issue, actor, f"low rating ({rating}/5)", now)
-        if policy == "escalate" and issue.escalation_level < workflow.MAX_ESCALATION_LEVEL:
-            db.session.flush()
-            escalate_issue(
-                actor=None,
-                issue_id=issue.id,
-                reason=f"low rating ({rating}/5)",
-                automatic=True,
-                now=now,
-            )
+        _low_rating(issue, actor, rating, comment, now)
     db.session.flush()
     return issue
 
 
-def _reopen(issue: Issue, actor: User | None, reason: str, now: datetime) -> None:
-    old, new = _move(issue, Action.REOPEN)
+def _low_rating(issue: Issue, actor: User, rating: int, comment: str | None, now: datetime) -> None:
+    policy = low_rating_policy()
+    notifications.notify_low_rating(issue, rating, comment)
+    reason = f"low rating ({rating}/5)"
+    if policy == "close":
+        return
+    _reopen(issue, actor, reason, now, policy=policy)
+    if policy == "escalate" and issue.escalation_level < workflow.MAX_ESCALATION_LEVEL:
+        db.session.flush()
+        escalate_issue(actor=None, issue_id=issue.id, reason=reason, automatic=True, now=now)
+
+
+def _reopen(
+    issue: Issue, actor: User | None, reason: str, now: datetime, *, policy: str | None = None
+) -> None:
+    new = _next(issue, Action.REOPEN)
+    old, _ = _move(issue, new)
     issue.reopen_count += 1
     issue.resolved_at = None
     issue.closed_at = None
-    # a reopened issue gets a fresh resolution clock from now
+    # the customer was not satisfied: a fresh resolution clock from now
     old_due = issue.resolve_due_at
-    cal = sla_calendar_for(issue.office)
-    issue.resolve_due_at = sla.add_working_minutes(cal, now, issue.resolve_target_minutes)
-    issue.resolve_warn_at = sla.add_working_minutes(
-        cal, now, issue.resolve_target_minutes * WARN_AT
-    )
-    _record(
-        issue,
-        actor,
-        "reopen",
-        {
-            "status": [old, new],
-            "reason": reason,
-            "resolve_due_at": [old_due.isoformat(), issue.resolve_due_at.isoformat()],
-        },
-    )
+    set_deadlines(issue, sla_calendar_for(issue.office), resolve_from=now)
+    changes: dict[str, Any] = {
+        "status": [old, new.value],
+        "reopen_count": [issue.reopen_count - 1, issue.reopen_count],
+        "reason": reason,
+        "resolve_due_at": [old_due.isoformat(), issue.resolve_due_at.isoformat()],
+    }
+    if policy is not None:
+        changes["policy"] = policy
+    _record(issue, actor, "reopen", changes, now)
 
 
 def reopen_issue(
@@ -652,21 +664,18 @@ def reopen_issue(
 def add_note(
     *, actor: User, issue_id: int, text: str, internal: bool = True, now: datetime | None = None
 ) -> IssueNote:
+    now = now or utcnow()
     errors: dict[str, str] = {}
     text = _text(text, "text", errors, limit=MAX_TEXT, required=True)
     if errors:
         raise ValidationFailed(fields=errors)
     issue = _load(actor, issue_id, None)
     note = IssueNote(
-        issue_id=issue.id,
-        author_id=actor.id,
-        text=text,
-        internal=bool(internal),
-        created_at=now or utcnow(),
+        issue_id=issue.id, author_id=actor.id, text=text, internal=bool(internal), created_at=now
     )
     db.session.add(note)
     db.session.flush()
-    _record(issue, actor, "note", {"note_id": note.id, "internal": bool(internal)})
+    _record(issue, actor, "note", {"note_id": note.id, "internal": bool(internal)}, now)
     return note
 
 
@@ -680,9 +689,10 @@ def log_contact(
     at: datetime | None = None,
     now: datetime | None = None,
 ) -> IssueContact:
+    """One exchange with the customer; the first outbound one is the first response."""
     now = now or utcnow()
     errors: dict[str, str] = {}
-    if direction not in ("in", "out"):
+    if direction not in CONTACT_DIRECTIONS:
         errors["direction"] = "in or out"
     if channel not in CONTACT_CHANNELS:
         errors["channel"] = "one of " + ", ".join(CONTACT_CHANNELS)
@@ -693,6 +703,8 @@ def log_contact(
     if errors:
         raise ValidationFailed(fields=errors)
     issue = _load(actor, issue_id, None)
+    if at < issue.received_at:
+        raise ValidationFailed(fields={"at": "before the customer's call was received"})
     if issue.status == Status.CLOSED:
         raise InvalidTransitionError("The issue is closed; reopen it to log contacts.")
     contact = IssueContact(
@@ -708,13 +720,5 @@ def log_contact(
     changes: dict[str, Any] = {"contact_id": contact.id, "direction": direction}
     if direction == "out":
         changes.update(_first_response(issue, at))
-    _record(issue, actor, "contact", changes)
+    _record(issue, actor, "contact", changes, now)
     return contact
-
-
-def get_for_actor(actor: User, issue_id: int) -> Issue:
-    """Load an issue the actor may see (404 otherwise)."""
-    issue = _load(actor, issue_id, None)
-    if issue is None:  # pragma: no cover - _load raises
-        raise NotFound()
-    return issue

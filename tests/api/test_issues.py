@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -31,8 +32,10 @@ def test_accept_returns_number_status_and_deadlines(client, world, new_issue):
     assert issue["response_due_at"].startswith("2026-03-02T03:00:00")
     assert issue["resolve_due_at"].startswith("2026-03-03T10:00:00")  # 18:00 +08 next day
     assert issue["commitment"]["text"] == "明天上午回电"
-    second = new_issue()
-    assert second["number"].startswith("SH-2026-000002") or second["number"].startswith("SH-")
+    second = new_issue(received_at="2026-03-02T10:00:00+08:00")
+    assert second["number"] == "SH-2026-000002"
+    last_year = new_issue(received_at="2025-12-31T23:30:00+08:00")  # 15:30 UTC, 2025 locally
+    assert last_year["number"] == "SH-2025-000001"
 
 
 def test_full_lifecycle_with_audit(client, world, new_issue):
@@ -269,6 +272,7 @@ def test_overdue_filter(client, world, new_issue):
     assert len(overdue["items"]) == 1
 
 
+@pytest.mark.committing
 @pytest.mark.parametrize("action", ["close", "escalate"])
 def test_two_concurrent_calls_one_wins(app, client, world, new_issue, action):
     issue = new_issue()
@@ -279,7 +283,7 @@ def test_two_concurrent_calls_one_wins(app, client, world, new_issue, action):
             json={"resolution": "x", "root_cause": "design", "responsible": "研发"},
             headers=world.h["handler"],
         )
-        body, who = {"rating": 4}, "agent"
+        body, who = {"rating": 2}, "agent"  # low: reopens and tells the office manager
     else:
         client.post(f"{url}/escalate", json={"reason": "L1"}, headers=world.h["om"])
         client.post(f"{url}/escalate", json={"reason": "L2"}, headers=world.h["om"])
@@ -310,13 +314,20 @@ def test_two_concurrent_calls_one_wins(app, client, world, new_issue, action):
         .where(AuditEvent.entity_id == issue["id"], AuditEvent.action == action)
     )
     assert audited == (1 if action == "close" else 3)
-    if action == "escalate":
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 3
+    # close: the one low-rating message; escalate: levels 1, 2 and the one level 3
+    messages = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    assert messages == (1 if action == "close" else 3)
+    final = client.get(url, headers=world.h[who]).get_json()
+    if action == "close":
+        assert (final["status"], final["reopen_count"], final["rating"]) == ("reopened", 1, 2)
+    else:
+        assert (final["status"], final["escalation_level"]) == ("escalated", 3)
 
 
+@pytest.mark.committing
 def test_numbers_stay_unique_under_concurrent_intake(app, world):
     numbers = []
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(10)
     payload = {
         "customer_id": world.customer.id,
         "title": "并发受理",
@@ -331,10 +342,100 @@ def test_numbers_stay_unique_under_concurrent_intake(app, world):
         response = other.post("/api/v1/issues", json=payload, headers=world.h["agent"])
         numbers.append(response.get_json()["number"])
 
-    threads = [threading.Thread(target=intake) for _ in range(8)]
+    threads = [threading.Thread(target=intake) for _ in range(10)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    year = datetime.now(UTC).year
-    assert sorted(numbers) == [f"SH-{year}-{n:06d}" for n in range(1, 9)]
+    year = datetime.now(ZoneInfo("Asia/Shanghai")).year
+    assert sorted(numbers) == [f"SH-{year}-{n:06d}" for n in range(1, 11)]
+
+
+def test_unknown_issue_is_404(client, world):
+    assert err(client.get("/api/v1/issues/999999", headers=world.h["qa"]), 404)["code"] == (
+        "not_found"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "accepted,bogus"},
+        {"priority": "critical"},
+        {"channel": "fax"},
+        {"limit": 201},
+        {"created_from": "yesterday"},
+        {"overdue": "perhaps"},
+    ],
+)
+def test_bad_filters_are_422(client, world, query):
+    response = client.get("/api/v1/issues", query_string=query, headers=world.h["agent"])
+    assert set(err(response, 422)["fields"]) == set(query)
+
+
+def test_bad_cursor_is_400(client, world):
+    response = client.get("/api/v1/issues?cursor=xyz", headers=world.h["agent"])
+    assert err(response, 400)["code"] == "bad_cursor"
+
+
+def test_pages_through_the_list(client, world, new_issue):
+    made = [new_issue()["id"] for _ in range(5)]
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/issues", query_string=query, headers=world.h["agent"])
+        body = page.get_json()
+        seen += [i["id"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(made, reverse=True)
+
+
+def test_patch_refuses_owner_and_bad_json(client, world, new_issue):
+    issue = new_issue()
+    url = f"/api/v1/issues/{issue['id']}"
+    owner = client.patch(
+        url, json={"version": 1, "owner_id": world.handler.id}, headers=world.h["om"]
+    )
+    assert err(owner, 422)["fields"] == {"owner_id": "not editable"}
+    broken = client.patch(
+        url, data='{"version": 1,', headers={**world.h["om"], "Content-Type": "application/json"}
+    )
+    assert err(broken, 400)["code"] == "bad_request"
+    missing = client.patch(url, json={"title": "x"}, headers=world.h["om"])
+    assert "version" in err(missing, 422)["fields"]
+    assert client.get(url, headers=world.h["om"]).get_json()["version"] == 1
+
+
+def test_list_queries_do_not_grow_with_the_page(client, world, new_issue, count_queries):
+    for _ in range(3):
+        new_issue()
+
+    def queries_for_page():
+        with count_queries() as statements:
+            response = client.get("/api/v1/issues", headers=world.h["agent"])
+        assert response.status_code == 200
+        return len(statements), len(response.get_json()["items"])
+
+    small = queries_for_page()
+    for _ in range(12):
+        new_issue(customer_id=world.customer.id)
+    large = queries_for_page()
+    assert (small[1], large[1]) == (3, 15)
+    assert small[0] == large[0]
+
+
+def test_openapi_documents_every_issue_endpoint(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    assert set(paths["/api/v1/issues"]) >= {"get", "post"}
+    assert set(paths["/api/v1/issues/{issue_id}"]) >= {"get", "patch"}
+    for action in ("handle", "wait", "escalate", "resolve", "close", "reopen", "notes", "contacts"):
+        operation = paths[f"/api/v1/issues/{{issue_id}}/{action}"]["post"]
+        assert "requestBody" in operation
+        assert {"404", "422"} <= set(operation["responses"])
+    created = paths["/api/v1/issues"]["post"]["responses"]["201"]
+    assert created["content"]["application/json"]["schema"]["$ref"].endswith("/Issue")
+    issue = spec["components"]["schemas"]["Issue"]["properties"]
+    assert {"id", "number", "status", "response_due_at", "resolve_due_at", "version"} <= set(issue)

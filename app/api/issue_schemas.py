@@ -1,0 +1,213 @@
+"""Schemas of /api/v1/issues: what goes in (validated here for shape; services check the
+rules) and what comes out (also the OpenAPI description)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app.api.schemas import ErrorSchema, PageArgs, Timestamp, page_schema
+from app.issues.models import CHANNELS, CONTACT_DIRECTIONS, PRIORITIES, STATUSES
+from app.issues.services import CONTACT_CHANNELS, MAX_TEXT, MAX_TITLE
+
+Aware = fields.AwareDateTime
+
+
+class CommitmentSchema(Schema):
+    text = fields.String(required=True, metadata={"description": f"at most {MAX_TEXT} characters"})
+    due_at = Aware(allow_none=True, load_default=None)
+
+
+def _commitment(issue: Any) -> dict[str, Any] | None:
+    if not issue.commitment_text:
+        return None
+    due = issue.commitment_due_at
+    return {
+        "text": issue.commitment_text,
+        "due_at": due.astimezone(UTC).isoformat() if due else None,
+    }
+
+
+class IssueSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(metadata={"description": "<OFFICE>-<YYYY>-<6 digits>"})
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    escalation_level = fields.Integer(
+        metadata={"description": "0 none, 1 office, 2 region, 3 company"}
+    )
+    title = fields.String()
+    description = fields.String()
+    channel = fields.String(metadata={"enum": list(CHANNELS)})
+    category = fields.Function(lambda i: i.category.code, metadata={"description": "category code"})
+    priority = fields.String(metadata={"enum": list(PRIORITIES)})
+    office = fields.Function(lambda i: i.office.code, metadata={"description": "office code"})
+    customer_id = fields.Integer()
+    customer_name = fields.Function(lambda i: i.customer.name)
+    owner_id = fields.Integer(allow_none=True)
+    received_at = Timestamp()
+    response_due_at = Timestamp()
+    resolve_due_at = Timestamp()
+    first_response_at = Timestamp(allow_none=True)
+    response_minutes = fields.Integer(allow_none=True, metadata={"description": "working minutes"})
+    resolved_at = Timestamp(allow_none=True)
+    resolve_minutes = fields.Integer(
+        allow_none=True, metadata={"description": "working minutes, waiting excluded"}
+    )
+    closed_at = Timestamp(allow_none=True)
+    commitment = fields.Function(_commitment, metadata={"description": "{text, due_at} or null"})
+    resolution = fields.String(allow_none=True)
+    root_cause = fields.Function(lambda i: i.root_cause.code if i.root_cause else None)
+    responsible = fields.String(allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    rating_comment = fields.String(allow_none=True)
+    callback = fields.Boolean(attribute="callback_done", allow_none=True)
+    reopen_count = fields.Integer()
+    voice_id = fields.Integer(allow_none=True)
+    version = fields.Integer(metadata={"description": "send it back with changes"})
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+class HistorySchema(Schema):
+    at = Timestamp()
+    actor_id = fields.Integer(allow_none=True, metadata={"description": "null: the system"})
+    action = fields.String()
+    changes = fields.Dict(metadata={"description": "field → [from, to], or a value"})
+
+
+class NoteSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    text = fields.String(required=True)
+    internal = fields.Boolean(load_default=True)
+    author_id = fields.Integer(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+
+
+class ContactSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    direction = fields.String(required=True, metadata={"enum": list(CONTACT_DIRECTIONS)})
+    channel = fields.String(required=True, metadata={"enum": list(CONTACT_CHANNELS)})
+    text = fields.String(required=True)
+    at = Aware(load_default=None, metadata={"description": "when; default now"})
+    author_id = fields.Integer(dump_only=True, allow_none=True)
+
+
+class EscalationSchema(Schema):
+    level = fields.Integer()
+    reason = fields.String()
+    automatic = fields.Boolean()
+    actor_id = fields.Integer(allow_none=True)
+    at = Timestamp()
+
+
+class IssueDetailSchema(IssueSchema):
+    history = fields.List(fields.Nested(HistorySchema))
+    notes = fields.List(fields.Nested(NoteSchema))
+    contacts = fields.List(fields.Nested(ContactSchema))
+    escalations = fields.List(fields.Nested(EscalationSchema))
+
+
+class IssueCreateSchema(Schema):
+    customer_id = fields.Integer(required=True, strict=True)
+    title = fields.String(required=True, metadata={"description": f"1–{MAX_TITLE} characters"})
+    description = fields.String(load_default="", metadata={"description": f"≤ {MAX_TEXT}"})
+    channel = fields.String(required=True, metadata={"enum": list(CHANNELS)})
+    category = fields.String(required=True, metadata={"description": "category code"})
+    priority = fields.String(load_default="normal", metadata={"enum": list(PRIORITIES)})
+    office = fields.String(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "office code; default: the customer's office"},
+    )
+    received_at = Aware(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "when the customer called; the SLA clock starts here"},
+    )
+    commitment = fields.Nested(CommitmentSchema, load_default=None, allow_none=True)
+    voice_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    owner_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class IssuePatchSchema(Schema):
+    version = fields.Integer(required=True, strict=True)
+    title = fields.String()
+    description = fields.String()
+    category = fields.String()
+    priority = fields.String()
+    commitment = fields.Nested(CommitmentSchema, allow_none=True)
+    # refused with 422 "not editable" by the service (they change only through actions):
+    # declared so that the error names them instead of calling them unknown fields
+    status = fields.Raw(load_only=True, metadata={"description": "not editable"})
+    escalation_level = fields.Raw(load_only=True, metadata={"description": "not editable"})
+    rating = fields.Raw(load_only=True, metadata={"description": "not editable"})
+    office = fields.Raw(load_only=True, metadata={"description": "not editable"})
+    number = fields.Raw(load_only=True, metadata={"description": "not editable"})
+    owner_id = fields.Raw(load_only=True, metadata={"description": "not editable: use handle"})
+
+
+def _statuses(value: str) -> None:
+    unknown = [s for s in value.split(",") if s and s not in STATUSES]
+    if unknown:
+        raise ValidationError("unknown status: " + ", ".join(unknown))
+
+
+class IssueQuery(PageArgs):
+    status = fields.String(
+        load_default=None, validate=_statuses, metadata={"description": "comma-separated"}
+    )
+    office = fields.String(load_default=None, metadata={"description": "office code"})
+    region = fields.String(load_default=None, metadata={"description": "region code"})
+    owner = fields.Integer(load_default=None, metadata={"description": "owner user id"})
+    priority = fields.String(load_default=None, validate=validate.OneOf(PRIORITIES))
+    category = fields.String(load_default=None)
+    channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
+    customer_id = fields.Integer(load_default=None)
+    overdue = fields.Boolean(load_default=False, metadata={"description": "open and past due"})
+    due_soon = fields.Boolean(load_default=False, metadata={"description": "due within 24 h"})
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(max=100),
+        metadata={"description": "number prefix, or text in title, description, customer name"},
+    )
+    created_from = fields.Date(load_default=None, metadata={"description": "by received_at"})
+    created_to = fields.Date(load_default=None, metadata={"description": "inclusive"})
+
+
+class VersionSchema(Schema):
+    version = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        metadata={"description": "if given, a stale version is 409 conflict"},
+    )
+
+
+class HandleSchema(VersionSchema):
+    owner_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+
+
+class ReasonSchema(VersionSchema):
+    reason = fields.String(required=True)
+
+
+class ResolveSchema(VersionSchema):
+    resolution = fields.String(required=True)
+    root_cause = fields.String(required=True, metadata={"description": "root cause code"})
+    responsible = fields.String(required=True)
+
+
+class CloseSchema(VersionSchema):
+    rating = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default=None, allow_none=True)
+    callback = fields.Boolean(load_default=False, metadata={"description": "回访 done"})
+
+
+IssuePage = page_schema(IssueSchema, "IssuePage")
+
+
+class ErrorEnvelopeSchema(ErrorSchema):
+    """`{"error": {"code", "message", "fields"}}` (named apart from flask-smorest's own Error
+    schema, which describes a different body)."""
