@@ -7,6 +7,8 @@ never get the same number and a rolled-back intake gives its number back.
 
 from __future__ import annotations
 
+import contextlib
+
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -24,12 +26,10 @@ def next_number(office_id: int, office_code: str, year: int) -> str:
     )
     value = db.session.execute(bump).scalar()
     if value is None:
-        try:
-            with db.session.begin_nested():
-                db.session.execute(
-                    sa.insert(table).values(office_id=office_id, year=year, last_number=0)
-                )
-        except IntegrityError:
-            pass  # another intake created the row first
+        # another intake may create the row first; then its row is the one to bump
+        with contextlib.suppress(IntegrityError), db.session.begin_nested():
+            db.session.execute(
+                sa.insert(table).values(office_id=office_id, year=year, last_number=0)
+            )
         value = db.session.execute(bump).scalar_one()
     return f"{office_code}-{year}-{int(value):06d}"
