@@ -6,6 +6,7 @@ from app.customers import models as customer_models
 from app.issues import models as issue_models
 from app.org import models as org_models
 from app.scheduler import models as scheduler_models
+from app.voice import models as voice_models
 
 __all__ = [
     "audit",
@@ -15,4 +16,5 @@ __all__ = [
     "org_models",
     "outbox",
     "scheduler_models",
+    "voice_models",
 ]

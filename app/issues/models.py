@@ -160,8 +160,10 @@ class Issue(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     callback_done: Mapped[bool | None] = mapped_column()
     reopen_count: Mapped[int] = mapped_column(default=0)
 
-    # the customer voice that raised it, when there is one (the voices table comes later)
-    voice_id: Mapped[int | None] = mapped_column(index=True)
+    # the customer voice that raised it, when there is one
+    voice_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("voices.id", ondelete="SET NULL"), index=True
+    )
 
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
