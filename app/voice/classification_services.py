@@ -128,19 +128,16 @@ def corrections_report(scope: Scope) -> CorrectionReport:
     out: list[FieldAgreement] = []
     for name, (suggested, final) in pairs.items():
         stmt = (
-            sa.select(
-                sa.func.coalesce(suggested, "-"),
-                sa.func.coalesce(final, "-"),
-                sa.func.count(),
-            )
+            sa.select(suggested, final, sa.func.count())
             .select_from(voices)
             .outerjoin(suggested_cat, suggested_cat.id == voices.c.suggested_category_id)
             .outerjoin(set_cat, set_cat.id == voices.c.category_id)
             .where(base)
-            .group_by(sa.func.coalesce(suggested, "-"), sa.func.coalesce(final, "-"))
+            .group_by(suggested, final)
         )
         agreement = FieldAgreement(name)
-        for got, want, count in db.session.execute(stmt):
+        for got_value, want_value, count in db.session.execute(stmt):
+            got, want = got_value or "-", want_value or "-"
             agreement.compared += count
             if got == want:
                 agreement.agreed += count
