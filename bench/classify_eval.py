@@ -196,7 +196,8 @@ def corrections_in_database(rows: list[dict[str, str]], repeat: int) -> None:
                 "classified by staff (the dev half) =="
             )
             for f in report.fields:
-                print(f"{f.name:<10} rules agreed with staff {f.agreed}/{f.compared} ({f.rate:.1%})")
+                rate = f"{f.rate:.1%}" if f.rate is not None else "n/a"
+                print(f"{f.name:<10} rules agreed with staff {f.agreed}/{f.compared} ({rate})")
             texts = [r["text"] for r in rows]
             db_rate = speed(suggest, texts, max(1, repeat // 4))
             print(f"\nsuggest() through the database cache (SQLite): {db_rate:,.0f} texts/s")

@@ -20,6 +20,7 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,6 +62,15 @@ class RuleSet:
     rules: tuple[Rule, ...]
     categories: dict[str, CategoryInfo] = field(default_factory=dict)
 
+    @cached_property
+    def by_first_char(self) -> dict[str, tuple[Rule, ...]]:
+        """Rules by the first character of their keyword: a text only needs the rules that
+        start with one of its characters."""
+        index: dict[str, list[Rule]] = defaultdict(list)
+        for rule in self.rules:
+            index[rule.normalized[0]].append(rule)
+        return {ch: tuple(rules) for ch, rules in index.items()}
+
 
 @dataclass(frozen=True)
 class Suggestion:
@@ -82,13 +92,15 @@ class Suggestion:
         }
 
 
-def match_rules(text: str, rules: tuple[Rule, ...]) -> list[tuple[Rule, int, int]]:
+def match_rules(text: str, ruleset: RuleSet) -> list[tuple[Rule, int, int]]:
     """The rules found in normalised `text`, each with its span; where matches overlap, the
     longer keyword wins (故障率高 before 故障), then the rule placed first. In text order."""
     hits: list[tuple[Rule, int, int]] = []
-    for rule in rules:
-        if rule.normalized in text:  # fast pre-filter; find_all checks word boundaries
-            hits.extend((rule, start, end) for start, end in find_all(text, rule.normalized))
+    index = ruleset.by_first_char
+    for ch in set(text):
+        for rule in index.get(ch, ()):
+            if rule.normalized in text:  # fast pre-filter; find_all checks word boundaries
+                hits.extend((rule, start, end) for start, end in find_all(text, rule.normalized))
     hits.sort(key=lambda h: (-(h[2] - h[1]), h[0].position, h[1]))
     taken: list[tuple[int, int]] = []
     kept: list[tuple[Rule, int, int]] = []
@@ -102,7 +114,7 @@ def match_rules(text: str, rules: tuple[Rule, ...]) -> list[tuple[Rule, int, int
 
 def classify(text: str, ruleset: RuleSet, lexicon: Lexicon | None = None) -> Suggestion:
     norm = normalize(text)
-    hits = match_rules(norm, ruleset.rules)
+    hits = match_rules(norm, ruleset)
     dimension_weight: dict[str, float] = defaultdict(float)
     category_weight: dict[str, float] = defaultdict(float)
     first_seen: dict[str, int] = {}
@@ -157,18 +169,23 @@ def _dimension_code() -> sa.Case[Any]:
     )
 
 
-def rules_version() -> tuple[Any, ...]:
-    """What the cache is keyed on: the database, the rules' token and a fingerprint of the
-    categories (count, which are active, which dimension each is in). One round trip."""
+@lru_cache(maxsize=1)
+def _version_statement() -> sa.Select[Any]:
+    """Built once: constructing it costs more than running it."""
     token = sa.select(Setting.value).where(Setting.key == VERSION_KEY).scalar_subquery()
-    fingerprint = sa.select(
+    return sa.select(
         sa.func.count(Category.id),
         sa.func.coalesce(sa.func.sum(sa.case((Category.active, Category.id), else_=0)), 0),
         sa.func.coalesce(sa.func.sum(Category.id * _dimension_code()), 0),
         token,
     )
-    row = db.session.execute(fingerprint).one()
-    return (db.engine.url.render_as_string(hide_password=True), *row)
+
+
+def rules_version() -> tuple[Any, ...]:
+    """What the cache is keyed on: the database, the rules' token and a fingerprint of the
+    categories (count, which are active, which dimension each is in). One round trip."""
+    row = db.session.connection().execute(_version_statement()).one()
+    return (db.engine.url, *row)
 
 
 def bump_rules_version() -> str:

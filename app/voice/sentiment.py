@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from app.voice.textnorm import is_word_char, normalize
@@ -33,13 +33,24 @@ NEGATED_POSITIVE = -0.8
 NEGATED_NEGATIVE = -0.4
 REACH = 3  # unmatched characters (Chinese) or words (English) a negator/intensifier reaches
 CLAUSE_ENDS = frozenset("，,。.!！?？;；:：\n、()（）[]【】")
-KINDS = ("negator", "intensifier", "contrast", "concession", "term")
+KINDS = ("negator", "intensifier", "contrast", "concession", "request", "term")
+REQUEST_WEIGHT = 0.3  # a request or question mostly asks; what it mentions counts less
+QUESTION_ENDS = frozenset("?？")
 
 
 @dataclass(frozen=True)
 class Lexicon:
     entries: dict[str, tuple[str, float]]  # normalised term → (kind, value)
     longest: int
+
+    @cached_property
+    def lengths_by_first(self) -> dict[str, tuple[int, ...]]:
+        """For each first character, the lengths of the entries starting with it, longest
+        first: the scanner tries only those."""
+        lengths: dict[str, set[int]] = {}
+        for term in self.entries:
+            lengths.setdefault(term[0], set()).add(len(term))
+        return {ch: tuple(sorted(sizes, reverse=True)) for ch, sizes in lengths.items()}
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,9 @@ def _match_at(text: str, i: int, lex: Lexicon) -> tuple[str, int] | None:
     starts_word = is_word_char(text[i])
     if starts_word and i > 0 and is_word_char(text[i - 1]):
         return None
-    for size in range(min(lex.longest, len(text) - i), 0, -1):
+    for size in lex.lengths_by_first.get(text[i], ()):
+        if i + size > len(text):
+            continue
         candidate = text[i : i + size]
         if candidate not in lex.entries:
             continue
@@ -140,6 +153,8 @@ def score(text: str, lexicon: Lexicon | None = None) -> SentimentResult:
     while i < len(norm):
         ch = norm[i]
         if ch in CLAUSE_ENDS:
+            if ch in QUESTION_ENDS:
+                st.clause_weight = min(st.clause_weight, REQUEST_WEIGHT)
             _close_clause(st)
             i += 1
             continue
@@ -191,7 +206,9 @@ def _apply(st: _State, kind: str, value: float, term: str, found: list[str]) -> 
         st.total *= 0.5
         st.after_contrast = 1.5
     elif kind == "concession":
-        st.clause_weight = 0.5
+        st.clause_weight = min(st.clause_weight, 0.5)
+    elif kind == "request":
+        st.clause_weight = min(st.clause_weight, REQUEST_WEIGHT)
     elif value != 0:
         weighted = value * st.multiplier
         if st.negated:
