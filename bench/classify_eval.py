@@ -173,9 +173,7 @@ def corrections_in_database(rows: list[dict[str, str]], repeat: int) -> None:
             db.session.commit()
             from app.auth.models import User
 
-            staff = User(
-                email="qa@bench.local", name="QA", role="quality_admin", password_hash="x"
-            )
+            staff = User(email="qa@bench.local", name="QA", role="quality_admin", password_hash="x")
             db.session.add(staff)
             db.session.commit()
             for row in rows:
