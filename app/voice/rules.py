@@ -205,6 +205,15 @@ def ensure_default_rules(actor: User | None = None) -> int:
             added += 1
     if added:
         db.session.flush()
+        # one row for the whole default set (entity 0: no single rule), in the same transaction
+        audit.record(
+            actor_id=actor.id if actor is not None else None,
+            entity_type="classification_rule",
+            entity_id=0,
+            action="add_defaults",
+            changes={"added": added},
+            at=now,
+        )
         bump_rules_version()
     return added
 

@@ -27,6 +27,7 @@ from app.voice import rules as rules_service
 from app.voice.channels import DIMENSIONS, SENTIMENTS
 from app.voice.classification_services import reclassify_voice, suggestion_answer
 from app.voice.models import ClassificationRule
+from app.voice.textnorm import normalize
 
 bp = Blueprint("voice_rules", __name__, url_prefix="/voices")
 RULE_EDITORS = (Role.ADMIN, Role.QUALITY_ADMIN)
@@ -146,7 +147,7 @@ def rules() -> Any:
     category = request.args.get("category") or ""
     stmt = sa.select(ClassificationRule)
     if q:
-        stmt = stmt.where(ClassificationRule.normalized.contains(q.casefold(), autoescape=True))
+        stmt = stmt.where(ClassificationRule.normalized.contains(normalize(q), autoescape=True))
     if category:
         stmt = stmt.join(Category, Category.id == ClassificationRule.category_id).where(
             Category.code == category

@@ -129,6 +129,7 @@ def test_default_rules_cover_every_default_category_in_chinese_and_english(rules
     count = db.session.scalar(sa.select(sa.func.count()).select_from(ClassificationRule))
     assert count > 300
     assert ensure_default_rules() == 0  # idempotent
+    assert [e.changes for e in history("classification_rule", 0)] == [{"added": count}]
 
 
 @pytest.mark.parametrize(
@@ -293,3 +294,18 @@ def test_cache_is_per_database_token(rules, monkeypatch):
     monkeypatch.setattr(classification, "_cached", None)
     one = current_rules()
     assert one.version[-1] is not None and len(one.rules) > 300
+
+
+def test_cli_adds_defaults_once_and_reports_agreement(world, runner):
+    first = runner.invoke(args=["voice-rules", "init"])
+    assert first.exit_code == 0 and "added" in first.output
+    assert runner.invoke(args=["voice-rules", "init"]).output.strip() == (
+        "Classification rules: 0 added."
+    )
+    voice = record_voice(actor=world.agent, channel="web", text="发票开错了", office_code="SH")
+    reclassify_voice(world.handler, voice.id, None, "delivery", "negative")
+    db.session.commit()
+    report = runner.invoke(args=["voice-rules", "eval"])
+    assert report.exit_code == 0
+    assert "category   agreed 0/1 (0.0%)" in report.output
+    assert "rules billing" in report.output and "staff delivery" in report.output
