@@ -82,7 +82,10 @@ def test_add_edit_and_deactivate_a_rule(client, world, login_as, post_form):
     db.session.refresh(rule)
     assert (rule.keyword, rule.dimension, rule.category_id) == ("蜂鸣器响", "brand", None)
 
-    token = csrf_from(client.get("/voices/rules").get_data(as_text=True))
+    listing = client.get("/voices/rules").get_data(as_text=True)
+    # each row's form sends one toggle-active value (a second, empty one would win)
+    assert listing.count('name="toggle-active"') == listing.count('/active"') > 0
+    token = csrf_from(listing)
     off = client.post(
         f"/voices/rules/{rule.id}/active", data={"csrf_token": token, "toggle-active": "0"}
     )
