@@ -160,6 +160,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(admin_bp)
 
+    from app.voice.rules_views import bp as voice_rules_bp
+
+    app.register_blueprint(voice_rules_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
@@ -177,3 +181,7 @@ def register_commands(app: Flask) -> None:
     from app.issues.cli import issues_cli
 
     app.cli.add_command(issues_cli)
+
+    from app.voice.cli import voice_rules_cli
+
+    app.cli.add_command(voice_rules_cli)

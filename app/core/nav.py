@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem(_l("Warnings"), "warnings.index", MANAGER_ROLES),
     NavItem(_l("Reports"), "reports.index", MANAGER_ROLES),
     NavItem(_l("Issue settings"), "issues.settings", ADMINS),
+    NavItem(_l("Classification rules"), "voice_rules.rules", ADMINS | {Role.QUALITY_ADMIN}),
     NavItem(_l("People"), "admin.users", ADMINS),
     NavItem(_l("Organisation"), "admin.organisation", ADMINS),
 ]

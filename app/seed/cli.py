@@ -17,6 +17,7 @@ from app.org.models import Region
 from app.seed.customers import seed_customers
 from app.seed.issues import seed_issues
 from app.seed.org import DEMO_PASSWORD, DemoOrg, seed_org
+from app.voice.rules import ensure_default_rules
 
 SEED = 20261123
 
@@ -29,6 +30,7 @@ class Step:
 
 
 STEPS: list[Step] = [
+    Step("rules", lambda opts: 1, lambda rng, fake, org, opts, tick: tick(ensure_default_rules())),
     Step(
         "customers",
         lambda opts: int(opts["customers"]),

@@ -59,6 +59,14 @@ class Voice(db.Model):  # type: ignore[name-defined,misc]
     # where dimension/category/sentiment came from: "rules" (suggested) or "staff" (set or
     # corrected by a person); corrections are kept so the rules can be evaluated against them
     classified_by: Mapped[str | None] = mapped_column(sa.String(8))
+    # what the keyword rules and the sentiment lexicon suggested when the voice was recorded,
+    # kept beside what staff set so corrections can be counted (app.voice.classification)
+    suggested_dimension: Mapped[str | None] = mapped_column(sa.String(16))
+    suggested_category_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("categories.id", ondelete="SET NULL")
+    )
+    suggested_sentiment: Mapped[str | None] = mapped_column(sa.String(8))
+    sentiment_score: Mapped[float | None] = mapped_column(sa.Float())
     # channel-specific fields (app.voice.channels.CHANNEL_FIELDS): product, batch, agency, ...
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON(), default=dict)
     # who gave it when there is no customer record (web feedback, an interviewee)
@@ -79,7 +87,8 @@ class Voice(db.Model):  # type: ignore[name-defined,misc]
 
     office: Mapped[Any] = relationship("Office")
     customer: Mapped[Any] = relationship("Customer")
-    category: Mapped[Any] = relationship("Category")
+    category: Mapped[Any] = relationship("Category", foreign_keys=[category_id])
+    suggested_category: Mapped[Any] = relationship("Category", foreign_keys=[suggested_category_id])
     created_by: Mapped[Any] = relationship("User")
     repeat_of: Mapped[Voice | None] = relationship(remote_side=[id])
 
@@ -130,3 +139,38 @@ class VoiceImport(db.Model):  # type: ignore[name-defined,misc]
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     office: Mapped[Any] = relationship("Office")
+
+
+class ClassificationRule(db.Model):  # type: ignore[name-defined,misc]
+    """A keyword or phrase that points a voice at a dimension and/or a category.
+
+    `keyword` is what the admin typed; `normalized` (NFKC, lower case, single spaces) is what
+    matching uses and is unique, so the same phrase cannot point two ways. Rules are never
+    deleted: deactivating keeps the history of what suggested what.
+    """
+
+    __tablename__ = "classification_rules"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "dimension IS NULL OR " + check_in("dimension", DIMENSIONS), name="dimension_valid"
+        ),
+        sa.CheckConstraint("dimension IS NOT NULL OR category_id IS NOT NULL", name="has_target"),
+        sa.CheckConstraint("weight > 0 AND weight <= 100", name="weight_range"),
+        sa.Index("ix_classification_rules_position", "position", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    keyword: Mapped[str] = mapped_column(sa.String(80))
+    normalized: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    dimension: Mapped[str | None] = mapped_column(sa.String(16))
+    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    weight: Mapped[float] = mapped_column(sa.Float(), default=1.0)
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    category: Mapped[Any] = relationship("Category")

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.issues.models import Category
 from app.org.models import Office
 from app.voice.channels import CHANNELS, DETAIL_FIELDS, DETAIL_MAX, DIMENSIONS, SENTIMENTS, kind_of
+from app.voice.classification import suggest
 from app.voice.models import Voice
 
 if TYPE_CHECKING:
@@ -158,8 +159,14 @@ def record_voice(
     if errors or office is None or body is None:
         raise ValidationFailed(fields=errors)
 
+    given_by_staff = dimension is not None or category_row is not None or sentiment is not None
+    hint = suggest(body)
+    if category_row is None and dimension in (None, hint.dimension) and hint.category_id:
+        category_row = db.session.get(Category, hint.category_id)
     if category_row is not None and dimension is None:
         dimension = category_row.dimension
+    dimension = dimension or hint.dimension
+    sentiment = sentiment or hint.sentiment
     classified = dimension is not None or category_row is not None or sentiment is not None
     voice = Voice(
         reference=new_reference(),
@@ -172,7 +179,13 @@ def record_voice(
         dimension=dimension,
         category_id=category_row.id if category_row is not None else None,
         sentiment=sentiment,
-        classified_by="staff" if classified and actor is not None else None,
+        classified_by=(
+            "staff" if given_by_staff and actor is not None else "rules" if classified else None
+        ),
+        suggested_dimension=hint.dimension,
+        suggested_category_id=hint.category_id,
+        suggested_sentiment=hint.sentiment,
+        sentiment_score=hint.score,
         details=clean,
         contact_name=name,
         contact_phone=phone,
