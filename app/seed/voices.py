@@ -237,7 +237,7 @@ def _insert(ctx: Ctx, rows: list[dict[str, Any]], issue_ids: list[int | None]) -
             Voice.reference.in_([row["reference"] for row in rows])
         )
     )
-    by_reference: dict[str, int] = {ref: voice_id for ref, voice_id in found}
+    by_reference: dict[str, int] = dict(found.all())
     ids = [by_reference[row["reference"]] for row in rows]
     db.session.execute(
         sa.insert(AuditEvent),
