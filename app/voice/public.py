@@ -60,6 +60,7 @@ DEFAULTS: dict[str, int] = {
     "FEEDBACK_MAX_FORM_AGE_SECONDS": 24 * 3600,  # an older form is refused politely
     # 5,000 Chinese characters are 45 KB once percent-encoded; the rest of the form is small
     "FEEDBACK_MAX_BYTES": 64 * 1024,
+    "FEEDBACK_TRUSTED_PROXIES": 0,  # reverse proxies of ours in front (see client_key)
 }
 SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -96,7 +97,14 @@ def _security_headers(response: Response) -> Response:
 
 
 def client_key() -> str:
-    # request.remote_addr is the peer, or the client when a trusted proxy fix is configured
+    """The client's address. Behind N reverse proxies of our own (FEEDBACK_TRUSTED_PROXIES=N),
+    it is the N-th address from the right of X-Forwarded-For (the ones further left are
+    whatever the client claimed); otherwise the peer address."""
+    trusted = setting("FEEDBACK_TRUSTED_PROXIES")
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    if trusted > 0 and len(forwarded) >= trusted:
+        return f"ip:{forwarded[-trusted][:64]}"
     return f"ip:{request.remote_addr or 'unknown'}"
 
 

@@ -296,3 +296,23 @@ def test_every_page_sends_no_referrer_and_keeps_out_of_caches(client, offices):
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert response.headers["Cache-Control"] == "no-store"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(client, app, offices, monkeypatch):
+    monkeypatch.setitem(app.config, "FEEDBACK_GET_LIMIT", 2)
+    spoofed = {"X-Forwarded-For": "10.9.9.9, 203.0.113.5"}
+    # without a trusted proxy the header is ignored: one peer, one counter
+    assert [client.get("/feedback", headers=spoofed).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
+    monkeypatch.setitem(app.config, "FEEDBACK_TRUSTED_PROXIES", 1)
+    # with one proxy of ours the client is the last address, whatever it put to the left
+    statuses = [
+        client.get("/feedback", headers={"X-Forwarded-For": f"10.0.0.{i}, 203.0.113.5"})
+        for i in range(3)
+    ]
+    assert [r.status_code for r in statuses] == [200, 200, 429]
+    other = {"X-Forwarded-For": "203.0.113.6"}
+    assert client.get("/feedback", headers=other).status_code == 200
