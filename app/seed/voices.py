@@ -231,7 +231,7 @@ class Inserted:
 
 def _insert(ctx: Ctx, rows: list[dict[str, Any]], issue_ids: list[int | None]) -> list[Inserted]:
     # ids by reference (unique, ours): no reliance on the order of a bulk RETURNING
-    db.session.execute(sa.insert(Voice), rows)
+    db.session.execute(sa.insert(Voice.__table__), rows)  # Core executemany: one statement
     found = db.session.execute(
         sa.select(Voice.reference, Voice.id).where(
             Voice.reference.in_([row["reference"] for row in rows])
@@ -240,7 +240,7 @@ def _insert(ctx: Ctx, rows: list[dict[str, Any]], issue_ids: list[int | None]) -
     by_reference: dict[str, int] = dict(found.all())
     ids = [by_reference[row["reference"]] for row in rows]
     db.session.execute(
-        sa.insert(AuditEvent),
+        sa.insert(AuditEvent.__table__),
         [
             {
                 "at": row["created_at"],
@@ -466,4 +466,4 @@ def _link(firsts: list[Inserted]) -> None:
         for vid, first, at in repeat_ids
         if first is not None
     ]
-    db.session.execute(sa.insert(VoiceIssueLink), links)
+    db.session.execute(sa.insert(VoiceIssueLink.__table__), links)
