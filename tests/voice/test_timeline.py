@@ -192,3 +192,36 @@ def test_the_api_customer_detail_lists_recent_voices(client, world, history):
     ]
     other = client.get(f"/api/v1/customers/{world.customer.id}", headers=world.h["agent_gz"])
     assert other.status_code == 404
+
+
+def test_voices_link_to_the_staff_voice_page_once_it_exists(app, world, history, login_as):
+    """The view links voices only when an endpoint `voice.detail` is registered: an app with a
+    stand-in for it shows the links (and the one under test, if it has the page, does too)."""
+    from flask import Blueprint
+
+    from app import create_app
+    from app.config import TestConfig
+    from tests.conftest import IsolatedClient
+
+    other = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY=app.config["SECRET_KEY"],
+    )
+    if "voice.detail" not in other.view_functions:
+        stand_in = Blueprint("voice", __name__)
+        stand_in.add_url_rule("/voices/<int:voice_id>", "detail", lambda voice_id: "")
+        other.register_blueprint(stand_in)
+    other.test_client_class = IsolatedClient
+    # read what the test needs now: inside the other app's context the test's own session
+    # would load through (and keep) that app's engine
+    voice_id, reference = history["voice_old"].id, history["voice_old"].reference
+    try:
+        browser = login_as(world.agent, on=other.test_client())
+        html = browser.get(f"/customers/{world.customer.id}").get_data(as_text=True)
+        with other.test_request_context():
+            url = url_for("voice.detail", voice_id=voice_id)
+        assert f'<a href="{url}">{reference}</a>' in html
+    finally:
+        with other.app_context():
+            db.engine.dispose()
