@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from app.core.ratelimit import RateCounter, hit, purge
@@ -58,3 +59,16 @@ def test_a_refused_request_still_counts_even_if_the_request_rolls_back():
         hit("k", limit=3, window_seconds=600, now=T0)
     db.session.rollback()
     assert db.session.scalar(sa.select(RateCounter.count).where(RateCounter.key == "k")) == 4
+
+
+@pytest.mark.committing
+def test_parallel_hits_are_all_counted_and_only_the_limit_passes(app):
+    """Eight workers hit one key at once: the atomic upsert counts every one, and exactly the
+    limit are allowed, on SQLite (writers queue) and PostgreSQL (ON CONFLICT row lock)."""
+    from tests.issues.test_concurrency import run_together
+
+    work = [lambda: hit("flood", limit=3, window_seconds=600, now=T0) for _ in range(8)]
+    results, errors = run_together(app, work)
+    assert not errors
+    assert sorted(d.allowed for d in results) == [False] * 5 + [True] * 3
+    assert db.session.scalar(sa.select(RateCounter.count).where(RateCounter.key == "flood")) == 8
