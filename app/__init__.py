@@ -164,6 +164,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(voice_rules_bp)
 
+    from app.voice.public import bp as feedback_bp
+
+    app.register_blueprint(feedback_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

@@ -2,6 +2,7 @@
 
 from app.auth import models as auth_models
 from app.core import audit, outbox
+from app.core.ratelimit import RateCounter
 from app.customers import models as customer_models
 from app.issues import models as issue_models
 from app.org import models as org_models
@@ -9,6 +10,7 @@ from app.scheduler import models as scheduler_models
 from app.voice import models as voice_models
 
 __all__ = [
+    "RateCounter",
     "audit",
     "auth_models",
     "customer_models",

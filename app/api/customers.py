@@ -20,6 +20,7 @@ from app.core.scoping import Scope
 from app.customers import queries, services
 from app.customers.models import TIERS, Customer
 from app.extensions import db
+from app.voice.queries_timeline import recent_voices
 
 customers = make_blueprint("customers_api", "/customers", "Customers (客户)")
 users = make_blueprint("users_api", "/users", "Staff users")
@@ -65,7 +66,11 @@ class CustomerDetailSchema(CustomerSchema):
     open_issues = fields.List(fields.Dict(), metadata={"description": "issues not yet resolved"})
     ratings = fields.List(fields.Dict(), metadata={"description": "the last ratings given"})
     recent_voices = fields.List(
-        fields.Dict(), metadata={"description": "reserved: filled once customer voice lands"}
+        fields.Dict(),
+        metadata={
+            "description": "the last 10 voices: id, reference, channel, kind, occurred_at, "
+            "text (start), dimension, category, sentiment, repeat_of_id"
+        },
     )
 
 
@@ -170,7 +175,7 @@ class CustomerDetail:
             for i in recent
             if i.rating is not None
         ][:10]
-        self.recent_voices: list[dict[str, Any]] = []
+        self.recent_voices = recent_voices(Scope.for_user(api_user()), customer.id)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._customer, name)

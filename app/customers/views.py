@@ -20,24 +20,20 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from app.core.errors import Conflict, ValidationFailed
 from app.core.scoping import Scope
 from app.customers import queries, services
 from app.customers.forms import CustomerForm
 from app.customers.models import Customer
-from app.db import utcnow
 from app.extensions import db
 from app.issues import labels as issue_labels
-from app.issues import queries as issue_queries
-from app.issues.models import Issue
 from app.org.services import list_offices
+from app.voice.queries_timeline import customer_timeline
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
 PAGE_SIZE = 25
-RECENT_ISSUES = 10
 
 
 @bp.before_request
@@ -86,42 +82,70 @@ def search_json() -> Any:
     )
 
 
+TIMELINE_PAGE = 20
+
+
 @dataclass(frozen=True)
-class IssueRow:
-    number: str
-    title: str
-    status: str
-    status_label: str
-    received: datetime  # in the issue's office time zone
+class TimelineRow:
+    kind: str  # "issue" or "voice"
+    kind_label: str
+    label: str  # issue number or voice reference
+    text: str
+    channel_label: str
+    status: str | None
+    status_label: str | None
+    at: datetime  # in the office's time zone
     url: str | None
 
 
-def _recent_issues(customer: Customer) -> list[IssueRow]:
-    """The customer's latest issues, newest first, so the agent sees the history at once."""
-    stmt = issue_queries.filtered(
-        _scope(), issue_queries.IssueFilters(customer_id=customer.id), utcnow()
-    )
-    stmt = stmt.options(joinedload(Issue.office)).order_by(Issue.id.desc()).limit(RECENT_ISSUES)
-    issues = db.session.scalars(stmt).all()
-    linkable = "issues.detail" in current_app.view_functions
-    return [
-        IssueRow(
-            number=issue.number,
-            title=issue.title,
-            status=issue.status,
-            status_label=str(issue_labels.STATUS.get(issue.status, issue.status)),
-            received=issue.received_at.astimezone(ZoneInfo(issue.office.timezone)),
-            url=url_for("issues.detail", issue_id=issue.id) if linkable else None,
+def _timeline(customer: Customer, cursor: str | None) -> tuple[list[TimelineRow], str | None]:
+    """The customer's issues and voices merged newest first (one page of them); links only to
+    pages that exist in this installation."""
+    page = customer_timeline(_scope(), customer.id, limit=TIMELINE_PAGE, cursor=cursor)
+    endpoints = current_app.view_functions
+    link_issues = "issues.detail" in endpoints
+    link_voices = "voice.detail" in endpoints
+    kind_labels = {"issue": _("Issue"), "voice": _("Voice")}
+    rows = []
+    for entry in page.items:
+        if entry.kind == "issue":
+            url = url_for("issues.detail", issue_id=entry.id) if link_issues else None
+        else:
+            url = url_for("voice.detail", voice_id=entry.id) if link_voices else None
+        rows.append(
+            TimelineRow(
+                kind=entry.kind,
+                kind_label=kind_labels[entry.kind],
+                label=entry.label,
+                text=entry.text,
+                channel_label=str(issue_labels.CHANNEL.get(entry.channel, entry.channel)),
+                status=entry.status,
+                status_label=str(issue_labels.STATUS.get(entry.status, entry.status))
+                if entry.status
+                else None,
+                at=entry.at.astimezone(ZoneInfo(entry.timezone)),
+                url=url,
+            )
         )
-        for issue in issues
-    ]
+    more = (
+        url_for("customers.detail", customer_id=customer.id, before=page.next_cursor)
+        if page.next_cursor
+        else None
+    )
+    return rows, more
 
 
 @bp.get("/<int:customer_id>")
 def detail(customer_id: int) -> Any:
     customer = queries.get_customer(_scope(), customer_id)
+    cursor = request.args.get("before") or None
+    rows, more = _timeline(customer, cursor)
     return render_template(
-        "customers/detail.html", customer=customer, issues=_recent_issues(customer)
+        "customers/detail.html",
+        customer=customer,
+        timeline=rows,
+        timeline_more=more,
+        timeline_continued=cursor is not None,
     )
 
 

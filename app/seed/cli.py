@@ -17,6 +17,7 @@ from app.org.models import Region
 from app.seed.customers import seed_customers
 from app.seed.issues import seed_issues
 from app.seed.org import DEMO_PASSWORD, DemoOrg, seed_org
+from app.seed.voices import seed_voices, voice_count
 from app.voice.rules import ensure_default_rules
 
 SEED = 20261123
@@ -40,6 +41,9 @@ STEPS: list[Step] = [
         "issues",
         lambda opts: int(opts["issues"]),
         lambda rng, fake, org, opts, tick: seed_issues(rng, fake, org, opts["issues"], tick),
+    ),
+    Step(
+        "voices", voice_count, lambda r, f, o, opts, t: seed_voices(r, f, o, voice_count(opts), t)
     ),
 ]
 
