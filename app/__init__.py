@@ -160,6 +160,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(admin_bp)
 
+    from app.contacts.views import bp as contacts_bp
+
+    app.register_blueprint(contacts_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

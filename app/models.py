@@ -1,6 +1,7 @@
 """Imports every model module so that metadata is complete for Alembic and the tests."""
 
 from app.auth import models as auth_models
+from app.contacts import models as contact_models
 from app.core import audit, outbox
 from app.customers import models as customer_models
 from app.issues import models as issue_models
@@ -11,6 +12,7 @@ from app.voice import models as voice_models
 __all__ = [
     "audit",
     "auth_models",
+    "contact_models",
     "customer_models",
     "issue_models",
     "org_models",

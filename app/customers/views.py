@@ -22,6 +22,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
+from app.contacts import services as contact_services
+from app.contacts.forms import MilestoneDoneForm
 from app.core.errors import Conflict, ValidationFailed
 from app.core.scoping import Scope
 from app.customers import queries, services
@@ -121,7 +123,12 @@ def _recent_issues(customer: Customer) -> list[IssueRow]:
 def detail(customer_id: int) -> Any:
     customer = queries.get_customer(_scope(), customer_id)
     return render_template(
-        "customers/detail.html", customer=customer, issues=_recent_issues(customer)
+        "customers/detail.html",
+        customer=customer,
+        issues=_recent_issues(customer),
+        contacts=contact_services.contacts_of(customer.id),
+        projects=contact_services.projects_of(customer.id, _scope()),
+        done_form=MilestoneDoneForm(),
     )
 
 
