@@ -164,6 +164,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(contacts_bp)
 
+    from app.surveys.views import bp as surveys_bp
+
+    app.register_blueprint(surveys_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

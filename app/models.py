@@ -7,6 +7,7 @@ from app.customers import models as customer_models
 from app.issues import models as issue_models
 from app.org import models as org_models
 from app.scheduler import models as scheduler_models
+from app.surveys import models as survey_models
 from app.voice import models as voice_models
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "org_models",
     "outbox",
     "scheduler_models",
+    "survey_models",
     "voice_models",
 ]

@@ -1,8 +1,8 @@
 """contacts projects surveys
 
-Revision ID: c2631e5e777c
+Revision ID: 78926b0e5b6f
 Revises: f51a72f8ca7e
-Create Date: 2026-11-29 18:17:02.026999
+Create Date: 2026-11-29 18:21:03.964425
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'c2631e5e777c'
+revision = '78926b0e5b6f'
 down_revision = 'f51a72f8ca7e'
 branch_labels = None
 depends_on = None
@@ -53,6 +53,27 @@ def upgrade():
         batch_op.create_index('ix_projects_customer_id_id', ['customer_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_projects_office_id'), ['office_id'], unique=False)
 
+    op.create_table('surveys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('family_id', sa.Integer(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('project', 'third_party')", name=op.f('ck_surveys_kind_valid')),
+    sa.CheckConstraint("status IN ('draft', 'active', 'retired')", name=op.f('ck_surveys_status_valid')),
+    sa.CheckConstraint('version >= 1', name=op.f('ck_surveys_version_positive')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_surveys_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['family_id'], ['surveys.id'], name=op.f('fk_surveys_family_id_surveys')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_surveys')),
+    sa.UniqueConstraint('family_id', 'version', name=op.f('uq_surveys_family_id_version'))
+    )
+    with op.batch_alter_table('surveys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_surveys_family_id'), ['family_id'], unique=False)
+
     op.create_table('milestones',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('project_id', sa.Integer(), nullable=False),
@@ -70,16 +91,59 @@ def upgrade():
         batch_op.create_index('ix_milestones_done_at', ['done_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_milestones_project_id'), ['project_id'], unique=False)
 
+    op.create_table('survey_indicators',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('name_zh', sa.String(length=120), nullable=False),
+    sa.Column('name_en', sa.String(length=120), nullable=False),
+    sa.Column('weight', sa.Float(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.CheckConstraint('weight > 0 AND weight <= 100', name=op.f('ck_survey_indicators_weight_range')),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_indicators_survey_id_surveys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_indicators')),
+    sa.UniqueConstraint('survey_id', 'key', name=op.f('uq_survey_indicators_survey_id_key'))
+    )
+    op.create_table('survey_questions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survey_id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=40), nullable=False),
+    sa.Column('type', sa.String(length=16), nullable=False),
+    sa.Column('text_zh', sa.String(length=1000), nullable=False),
+    sa.Column('text_en', sa.String(length=1000), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=True),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('required', sa.Boolean(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.CheckConstraint("(type = 'rating5') = (indicator_id IS NOT NULL)", name=op.f('ck_survey_questions_rating5_has_indicator')),
+    sa.CheckConstraint("type IN ('rating5', 'nps', 'choice', 'text')", name=op.f('ck_survey_questions_type_valid')),
+    sa.ForeignKeyConstraint(['indicator_id'], ['survey_indicators.id'], name=op.f('fk_survey_questions_indicator_id_survey_indicators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_survey_questions_survey_id_surveys'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_questions')),
+    sa.UniqueConstraint('survey_id', 'key', name=op.f('uq_survey_questions_survey_id_key'))
+    )
+    with op.batch_alter_table('survey_questions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_survey_questions_indicator_id'), ['indicator_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('survey_questions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_survey_questions_indicator_id'))
+
+    op.drop_table('survey_questions')
+    op.drop_table('survey_indicators')
     with op.batch_alter_table('milestones', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_milestones_project_id'))
         batch_op.drop_index('ix_milestones_done_at')
 
     op.drop_table('milestones')
+    with op.batch_alter_table('surveys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_surveys_family_id'))
+
+    op.drop_table('surveys')
     with op.batch_alter_table('projects', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_projects_office_id'))
         batch_op.drop_index('ix_projects_customer_id_id')
