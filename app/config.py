@@ -83,6 +83,7 @@ class Config:
             "SCHEDULER_ENABLED": env_bool("SCHEDULER_ENABLED"),
             "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE"),
             "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "zh"),
+            "SURVEY_CONTACT_INTERVAL_DAYS": env_int("SURVEY_CONTACT_INTERVAL_DAYS", 30),
         }
 
 

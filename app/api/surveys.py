@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
 from app.api.schemas import PageArgs, Timestamp, page_schema
 from app.extensions import db
+from app.surveys import campaigns as campaign_services
 from app.surveys import services
-from app.surveys.models import QUESTION_TYPES, SURVEY_KINDS, Survey
+from app.surveys.models import EVENTS, QUESTION_TYPES, SURVEY_KINDS, Campaign, Survey
+from app.surveys.results import campaign_figures, skipped_contacts
 
 surveys = make_blueprint("surveys_api", "/surveys", "Surveys (满意度调查问卷)")
-BLUEPRINTS = [surveys]
+campaigns = make_blueprint("campaigns_api", "/campaigns", "Campaigns: sending a survey")
+BLUEPRINTS = [surveys, campaigns]
 
 
 class QuestionOut(Schema):
@@ -123,3 +127,102 @@ def retire_survey(survey_id: int) -> Survey:
     survey = services.retire_survey(actor=api_user(), survey_id=survey_id)
     db.session.commit()
     return survey
+
+
+class CampaignIn(Schema):
+    survey_id = fields.Integer(required=True, strict=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    audience = fields.Dict(
+        load_default=dict,
+        metadata={
+            "description": "{office?, region?, tier?, project? (id), customer_ids?, "
+            "contact_ids?}: the active contacts with an e-mail matching all of them"
+        },
+    )
+    event = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EVENTS))
+    send_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    cron = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    remind_after_days = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 60)
+    )
+    reminders = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 2)
+    )
+    close_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    survey_id = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    audience = fields.Dict()
+    event = fields.String(allow_none=True)
+    send_at = Timestamp(allow_none=True)
+    cron = fields.String(allow_none=True)
+    remind_after_days = fields.Integer(allow_none=True)
+    reminders = fields.Integer()
+    close_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+
+
+class CampaignDetailSchema(CampaignSchema):
+    invited = fields.Integer()
+    responded = fields.Integer()
+    response_rate = fields.Float(allow_none=True, metadata={"description": "percent"})
+    nps = fields.Float(allow_none=True)
+    csat = fields.Float(allow_none=True)
+    index = fields.Float(allow_none=True)
+    margin_of_error = fields.Dict(metadata={"description": "95 % margin of nps, csat, index"})
+    measures = fields.Dict(metadata={"description": "value, n, margin, small_sample of each"})
+    indicators = fields.List(fields.Dict())
+    skipped = fields.Integer()
+    skipped_contacts = fields.List(fields.Dict())
+
+
+CampaignPage = page_schema(CampaignSchema, "CampaignPage")
+
+
+class CampaignDetail:
+    def __init__(self, campaign: Campaign) -> None:
+        self._campaign = campaign
+        self.__dict__.update(campaign_figures(campaign).as_dict())
+        self.skipped_contacts = [
+            {
+                "contact_id": s.contact_id,
+                "name": s.contact.name,
+                "wave": s.wave,
+                "reason": s.reason,
+                "detail": s.detail,
+            }
+            for s in skipped_contacts(campaign.id)
+        ]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._campaign, name)
+
+
+@campaigns.route("", methods=["POST"])
+@campaigns.arguments(CampaignIn)
+@campaigns.response(201, CampaignSchema)
+def create_campaign(body: dict[str, Any]) -> Campaign:
+    campaign = campaign_services.create_campaign(
+        actor=api_user(), timezone=current_app.config["TIMEZONE"], **body
+    )
+    db.session.commit()
+    return campaign
+
+
+@campaigns.route("", methods=["GET"])
+@campaigns.arguments(PageArgs, location="query")
+@campaigns.response(200, CampaignPage)
+def list_campaigns(args: dict[str, Any]) -> Any:
+    limit, cursor = page_args(args)
+    page = campaign_services.list_campaigns(api_user(), limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@campaigns.route("/<int:campaign_id>", methods=["GET"])
+@campaigns.response(200, CampaignDetailSchema)
+def get_campaign(campaign_id: int) -> Any:
+    return CampaignDetail(campaign_services.get_campaign(api_user(), campaign_id))

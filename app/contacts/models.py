@@ -32,6 +32,9 @@ class Contact(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     phone: Mapped[str | None] = mapped_column(sa.String(64))
     language: Mapped[str] = mapped_column(sa.String(2), default="zh")
     active: Mapped[bool] = mapped_column(default=True)
+    # when a survey invitation last went to this person: the contact-frequency rule claims it
+    # with a compare-and-set, so two campaigns cannot both survey someone within the interval
+    last_surveyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     customer: Mapped[Customer] = relationship()
 

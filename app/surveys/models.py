@@ -7,12 +7,14 @@ answers always refer to the exact questions that were asked.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import TimestampMixin, check_in
+from app.contacts.models import Contact
+from app.db import TimestampMixin, UTCDateTime, check_in, utcnow
 from app.extensions import db
 
 SURVEY_KINDS = ("project", "third_party")
@@ -102,3 +104,182 @@ class Question(db.Model):  # type: ignore[name-defined,misc]
 
     survey: Mapped[Survey] = relationship(back_populates="questions")
     indicator: Mapped[Indicator | None] = relationship()
+
+
+# --- campaigns and invitations -----------------------------------------------------------------
+
+CAMPAIGN_STATUSES = ("open", "closed")
+EVENTS = ("milestone_done", "issue_resolved")
+PURPOSES = ("survey", "issue_rating")
+
+
+class Campaign(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A scheduled sending of a survey to an audience: once at `send_at`, on each `cron`
+    occurrence, or on each event (a milestone done, an issue resolved); up to two reminders
+    `remind_after_days` apart; no answers after `close_at`."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        sa.CheckConstraint(check_in("status", CAMPAIGN_STATUSES), name="status_valid"),
+        sa.CheckConstraint("reminders BETWEEN 0 AND 2", name="reminders_range"),
+        sa.CheckConstraint(
+            "remind_after_days IS NULL OR remind_after_days BETWEEN 1 AND 60",
+            name="remind_after_days_range",
+        ),
+        sa.CheckConstraint(
+            "event IS NULL OR event IN ('milestone_done', 'issue_resolved')", name="event_valid"
+        ),
+        sa.Index("ix_campaigns_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    # the office the campaign is about (None: company-wide); scoping of its results
+    office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offices.id"), index=True)
+    # {"office", "region", "tier", "project", "customer_ids", "contact_ids"} (all optional)
+    audience: Mapped[dict[str, Any]] = mapped_column(sa.JSON(), default=dict)
+    event: Mapped[str | None] = mapped_column(sa.String(20))
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cron: Mapped[str | None] = mapped_column(sa.String(100))
+    remind_after_days: Mapped[int | None] = mapped_column()
+    reminders: Mapped[int] = mapped_column(default=0)
+    close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(sa.String(8), default="open")
+    # the last wave sent ("once", a cron occurrence) and how far events have been read
+    last_wave: Mapped[str | None] = mapped_column(sa.String(40))
+    last_wave_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    events_seen_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    survey: Mapped[Survey] = relationship()
+
+
+class Invitation(db.Model):  # type: ignore[name-defined,misc]
+    """One person's link. One per contact per campaign wave (`wave`: "once", a cron
+    occurrence, "milestone:<id>", "issue:<id>"), so a repeated run invites nobody twice."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "contact_id", "wave"),
+        sa.CheckConstraint(check_in("purpose", PURPOSES), name="purpose_valid"),
+        sa.CheckConstraint(
+            "(purpose = 'survey' AND campaign_id IS NOT NULL AND survey_id IS NOT NULL)"
+            " OR (purpose = 'issue_rating' AND issue_id IS NOT NULL)",
+            name="target_bound",
+        ),
+        sa.Index("ix_invitations_contact_sent", "contact_id", "sent_at"),
+        sa.Index("ix_invitations_reminders", "campaign_id", "responded_at", "reminders_sent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16), default="survey")
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE")
+    )
+    survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"))
+    issue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("issues.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"))
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("offices.id"), index=True)
+    wave: Mapped[str] = mapped_column(sa.String(40), default="once")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    campaign: Mapped[Campaign | None] = relationship()
+    contact: Mapped[Contact] = relationship()
+
+
+class InvitationToken(db.Model):  # type: ignore[name-defined,misc]
+    """The sha256 of a link's secret (256 random bits). Each e-mail (the invitation and each
+    reminder) carries a fresh secret; all of an invitation's links lead to the same answer."""
+
+    __tablename__ = "invitation_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CampaignSkip(db.Model):  # type: ignore[name-defined,misc]
+    """A contact of the audience who was not invited, and why (surveyed recently, no e-mail)."""
+
+    __tablename__ = "campaign_skips"
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "contact_id", "wave"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"))
+    wave: Mapped[str] = mapped_column(sa.String(40))
+    reason: Mapped[str] = mapped_column(sa.String(40))
+    detail: Mapped[str] = mapped_column(sa.String(200), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    contact: Mapped[Contact] = relationship()
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class Response(db.Model):  # type: ignore[name-defined,misc]
+    """One submitted questionnaire. Unique per invitation: a second submit, a double click or
+    a retry finds it there and changes nothing."""
+
+    __tablename__ = "survey_responses"
+    __table_args__ = (sa.Index("ix_survey_responses_campaign_id_id", "campaign_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="CASCADE"), unique=True
+    )
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id"))
+    survey_id: Mapped[int] = mapped_column(sa.ForeignKey("surveys.id"))
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"))
+    office_id: Mapped[int] = mapped_column(sa.ForeignKey("offices.id"), index=True)
+    language: Mapped[str] = mapped_column(sa.String(2), default="zh")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the issue a dissatisfied answer opened (closed loop)
+    issue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("issues.id"), index=True)
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Answer.id"
+    )
+
+
+class Answer(db.Model):  # type: ignore[name-defined,misc]
+    """One answer; numbers in `value`, text in `text`. Campaign, type and indicator are copied
+    from the question so that results are one GROUP BY on an index."""
+
+    __tablename__ = "survey_answers"
+    __table_args__ = (
+        sa.UniqueConstraint("response_id", "question_id"),
+        sa.CheckConstraint(
+            "(question_type <> 'rating5' OR value BETWEEN 1 AND 5)"
+            " AND (question_type <> 'nps' OR value BETWEEN 0 AND 10)",
+            name="value_range",
+        ),
+        sa.Index("ix_survey_answers_campaign_type_value", "campaign_id", "question_type", "value"),
+        sa.Index("ix_survey_answers_campaign_indicator", "campaign_id", "indicator_id", "value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("survey_responses.id", ondelete="CASCADE")
+    )
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_questions.id"))
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaigns.id"))
+    question_type: Mapped[str] = mapped_column(sa.String(16))
+    indicator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("survey_indicators.id"))
+    value: Mapped[int | None] = mapped_column()
+    text: Mapped[str | None] = mapped_column(sa.Text())
+
+    response: Mapped[Response] = relationship(back_populates="answers")

@@ -12,7 +12,7 @@ from flask_login import current_user
 from app.auth.permissions import require_roles
 from app.core.errors import InvalidTransitionError, ValidationFailed
 from app.core.uow import unit_of_work
-from app.surveys import labels, services
+from app.surveys import events, labels, services  # noqa: F401  (events: receivers)
 from app.surveys.forms import (
     ActionForm,
     SurveyForm,

@@ -1,0 +1,117 @@
+"""A campaign's figures, aggregated in SQL: invited, responded, response rate, NPS, CSAT and the
+weighted satisfaction index, each with its sample size and 95 % margin (app.surveys.scoring)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.surveys import scoring
+from app.surveys.models import Answer, Campaign, CampaignSkip, Indicator, Invitation, Response
+
+
+@dataclass
+class Figures:
+    invited: int
+    responded: int
+    response_rate: float | None
+    nps: scoring.Estimate
+    csat: scoring.Estimate
+    index: scoring.Estimate
+    indicators: list[scoring.IndicatorScore] = field(default_factory=list)
+    skipped: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "invited": self.invited,
+            "responded": self.responded,
+            "response_rate": None if self.response_rate is None else round(self.response_rate, 1),
+            "nps": self.nps.as_dict()["value"],
+            "csat": self.csat.as_dict()["value"],
+            "index": self.index.as_dict()["value"],
+            "margin_of_error": {
+                "nps": self.nps.as_dict()["margin"],
+                "csat": self.csat.as_dict()["margin"],
+                "index": self.index.as_dict()["margin"],
+            },
+            "measures": {
+                "nps": self.nps.as_dict(),
+                "csat": self.csat.as_dict(),
+                "index": self.index.as_dict(),
+            },
+            "indicators": [
+                {
+                    "key": s.key,
+                    "weight": s.weight,
+                    "mean": None if s.mean is None else round(s.mean, 2),
+                    **s.score.as_dict(),
+                }
+                for s in self.indicators
+            ],
+            "skipped": self.skipped,
+        }
+
+
+def _counts(campaign_id: int, question_type: str) -> dict[int, int]:
+    rows = db.session.execute(
+        sa.select(Answer.value, sa.func.count())
+        .where(
+            Answer.campaign_id == campaign_id,
+            Answer.question_type == question_type,
+            Answer.value.is_not(None),
+        )
+        .group_by(Answer.value)
+    )
+    return {int(v): int(n) for v, n in rows if v is not None}
+
+
+def campaign_figures(campaign: Campaign) -> Figures:
+    invited = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Invitation)
+        .where(Invitation.campaign_id == campaign.id, Invitation.sent_at.is_not(None))
+    )
+    responded = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
+    )
+    skipped = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CampaignSkip)
+        .where(CampaignSkip.campaign_id == campaign.id)
+    )
+    by_indicator: dict[str, dict[int, int]] = {}
+    rows = db.session.execute(
+        sa.select(Indicator.key, Answer.value, sa.func.count())
+        .join(Indicator, Indicator.id == Answer.indicator_id)
+        .where(Answer.campaign_id == campaign.id, Answer.question_type == "rating5")
+        .group_by(Indicator.key, Answer.value)
+    )
+    for key, value, n in rows:
+        if value is None:
+            continue
+        by_indicator.setdefault(key, {})[int(value)] = int(n)
+    index, indicators = scoring.satisfaction_index(campaign.survey.weights(), by_indicator)
+    return Figures(
+        invited=int(invited or 0),
+        responded=int(responded or 0),
+        response_rate=scoring.response_rate(int(responded or 0), int(invited or 0)),
+        nps=scoring.nps(_counts(campaign.id, "nps")),
+        csat=scoring.csat(_counts(campaign.id, "rating5")),
+        index=index,
+        indicators=indicators,
+        skipped=int(skipped or 0),
+    )
+
+
+def skipped_contacts(campaign_id: int, limit: int = 200) -> list[CampaignSkip]:
+    return list(
+        db.session.scalars(
+            sa.select(CampaignSkip)
+            .where(CampaignSkip.campaign_id == campaign_id)
+            .order_by(CampaignSkip.id.desc())
+            .limit(limit)
+        )
+    )
