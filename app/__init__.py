@@ -169,6 +169,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(surveys_bp)
 
+    from app.surveys.public import bp as surveys_public_bp
+
+    app.register_blueprint(surveys_public_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

@@ -235,7 +235,7 @@ def _active_category(code: Any) -> Category | None:
 
 def accept_issue(
     *,
-    actor: User,
+    actor: User | None,
     customer_id: int,
     title: str,
     description: str,
@@ -264,7 +264,8 @@ def accept_issue(
     category_row = _active_category(category)
     if category_row is None:
         errors["category"] = "unknown category"
-    customer, office = _intake_place(Scope.for_user(actor), customer_id, office_code, errors)
+    scope = Scope.for_user(actor) if actor is not None else Scope("company")  # None: the system
+    customer, office = _intake_place(scope, customer_id, office_code, errors)
     received_at = _aware(received_at, "received_at", errors) or now
     if received_at > now + timedelta(minutes=5):
         errors["received_at"] = "cannot be in the future"
@@ -286,7 +287,7 @@ def accept_issue(
         priority=priority,
         status=Status.ACCEPTED.value,
         owner_id=owner.id if owner else None,
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor is not None else None,
         received_at=received_at,
         response_target_minutes=response,
         resolve_target_minutes=resolve,

@@ -5,7 +5,7 @@ twice and a run after downtime catches up."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,8 +13,11 @@ from flask import current_app
 
 from app.core import audit
 from app.extensions import db
-from app.scheduler.registry import every_n_minutes, register_job
-from app.surveys import events  # noqa: F401  (the milestone receiver, for job-only processes)
+from app.scheduler.registry import daily, every_n_minutes, register_job
+from app.surveys import (
+    events,  # noqa: F401  (the milestone receiver, for job-only processes)
+    ratelimit,
+)
 from app.surveys.campaigns import is_open
 from app.surveys.invitations import catch_up_events, close_due, due_wave, send_reminders, send_wave
 from app.surveys.models import Campaign
@@ -97,3 +100,13 @@ def close_campaigns(now: datetime) -> dict[str, Any]:
             at=now,
         )
     return {"closed": len(closed)}
+
+
+@register_job(
+    "purge-survey-counters",
+    cron={"hour": "3", "minute": "47"},
+    period=daily,
+    description="Delete the public survey pages' rate-limit counters after a day.",
+)
+def purge_survey_counters(now: datetime) -> dict[str, Any]:
+    return {"counters": ratelimit.purge(now - timedelta(days=1))}

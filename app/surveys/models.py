@@ -283,3 +283,13 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
     text: Mapped[str | None] = mapped_column(sa.Text())
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class PublicRateCounter(db.Model):  # type: ignore[name-defined,misc]
+    """Requests per client and window on the public survey pages (not the login throttle's)."""
+
+    __tablename__ = "survey_rate_counters"
+
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
