@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import plotly
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,9 +29,10 @@ from app.extensions import db
 from app.org.models import Region
 from app.org.services import list_offices
 from app.surveys import campaigns as campaign_services
+from app.surveys import charts
 from app.surveys.campaign_forms import CampaignForm
-from app.surveys.models import Survey
-from app.surveys.results import campaign_figures, skipped_contacts
+from app.surveys.models import Campaign, Survey
+from app.surveys.results import campaign_figures, recent_comments, skipped_contacts
 from app.surveys.views import PAGE_SIZE, bp, designers, readers
 
 SKIP_REASONS = {
@@ -87,14 +100,50 @@ def new_campaign() -> Any:
     return render_template("surveys/campaign_form.html", form=form)
 
 
+@bp.get("/assets/plotly-<version>.min.js")
+def plotly_js(version: str) -> Any:
+    """plotly.js from the installed package (never a CDN), cached for a year: the version is
+    in the URL, so an upgrade gets a new one."""
+    if version != plotly.__version__:
+        abort(404)
+    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    response = send_file(path, mimetype="text/javascript", max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def _charts(item: Campaign, figures: Any) -> list[tuple[str, dict[str, Any]]]:
+    locale = str(get_locale() or "zh")
+    names = {
+        i.key: (i.name_en if locale == "en" else i.name_zh) or i.key for i in item.survey.indicators
+    }
+    out = []
+    if any(s.score.value is not None for s in figures.indicators):
+        out.append(
+            (
+                "indicators",
+                charts.indicator_chart(figures.indicators, names, _("Score by indicator (0–100)")),
+            )
+        )
+    if figures.nps_counts:
+        out.append(("nps", charts.nps_chart(figures.nps_counts, _("Recommendation (0–10)"))))
+    if figures.rating_counts:
+        out.append(("ratings", charts.rating_chart(figures.rating_counts, _("Ratings (1–5)"))))
+    return out
+
+
 @bp.get("/campaigns/<int:campaign_id>")
 @readers
 def campaign(campaign_id: int) -> Any:
     item = campaign_services.get_campaign(current_user, campaign_id)
+    figures = campaign_figures(item)
     return render_template(
         "surveys/campaign.html",
         campaign=item,
-        figures=campaign_figures(item),
+        figures=figures,
+        charts=_charts(item, figures),
+        plotly_version=plotly.__version__,
+        comments=recent_comments(item.id),
         skipped=skipped_contacts(item.id),
         skip_reasons=SKIP_REASONS,
     )

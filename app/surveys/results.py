@@ -23,6 +23,8 @@ class Figures:
     index: scoring.Estimate
     indicators: list[scoring.IndicatorScore] = field(default_factory=list)
     skipped: int = 0
+    nps_counts: dict[int, int] = field(default_factory=dict)
+    rating_counts: dict[int, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -94,15 +96,19 @@ def campaign_figures(campaign: Campaign) -> Figures:
             continue
         by_indicator.setdefault(key, {})[int(value)] = int(n)
     index, indicators = scoring.satisfaction_index(campaign.survey.weights(), by_indicator)
+    nps_counts = _counts(campaign.id, "nps")
+    rating_counts = _counts(campaign.id, "rating5")
     return Figures(
         invited=int(invited or 0),
         responded=int(responded or 0),
         response_rate=scoring.response_rate(int(responded or 0), int(invited or 0)),
-        nps=scoring.nps(_counts(campaign.id, "nps")),
-        csat=scoring.csat(_counts(campaign.id, "rating5")),
+        nps=scoring.nps(nps_counts),
+        csat=scoring.csat(rating_counts),
         index=index,
         indicators=indicators,
         skipped=int(skipped or 0),
+        nps_counts=nps_counts,
+        rating_counts=rating_counts,
     )
 
 
@@ -112,6 +118,23 @@ def skipped_contacts(campaign_id: int, limit: int = 200) -> list[CampaignSkip]:
             sa.select(CampaignSkip)
             .where(CampaignSkip.campaign_id == campaign_id)
             .order_by(CampaignSkip.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def recent_comments(campaign_id: int, limit: int = 20) -> list[str]:
+    """The latest free-text answers (shown escaped)."""
+    return list(
+        db.session.scalars(
+            sa.select(Answer.text)
+            .where(
+                Answer.campaign_id == campaign_id,
+                Answer.question_type == "text",
+                Answer.text.is_not(None),
+                Answer.text != "",
+            )
+            .order_by(Answer.id.desc())
             .limit(limit)
         )
     )
