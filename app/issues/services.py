@@ -568,7 +568,7 @@ def low_rating_policy() -> str:
 
 def close_issue(
     *,
-    actor: User,
+    actor: User | None,
     issue_id: int,
     rating: int,
     comment: str | None = None,
@@ -577,7 +577,8 @@ def close_issue(
     now: datetime | None = None,
 ) -> Issue:
     """Close and rate. A rating of 2 or less tells the office manager and then follows
-    low_rating_policy(): reopen, reopen and escalate, or stay closed."""
+    low_rating_policy(): reopen, reopen and escalate, or stay closed. actor None: the
+    customer rated through their link (the system acts for them)."""
     now = now or utcnow()
     errors: dict[str, str] = {}
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
@@ -606,7 +607,9 @@ def close_issue(
     return issue
 
 
-def _low_rating(issue: Issue, actor: User, rating: int, comment: str | None, now: datetime) -> None:
+def _low_rating(
+    issue: Issue, actor: User | None, rating: int, comment: str | None, now: datetime
+) -> None:
     policy = low_rating_policy()
     notifications.notify_low_rating(issue, rating, comment)
     reason = f"low rating ({rating}/5)"

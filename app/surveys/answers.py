@@ -24,7 +24,7 @@ from app.core import audit
 from app.core.errors import DomainError, NotFound, ValidationFailed
 from app.customers.models import Customer
 from app.extensions import db
-from app.issues.models import Category
+from app.issues.models import Category, Issue
 from app.issues.services import accept_issue
 from app.surveys import scoring
 from app.surveys.invitations import token_digest
@@ -61,9 +61,10 @@ def find_link(
 ) -> Link:
     """The invitation behind a token's hash, if it may be answered now (else LinkInvalid)."""
     row = db.session.execute(
-        sa.select(Invitation, Campaign.status, Campaign.close_at)
+        sa.select(Invitation, Campaign.status, Campaign.close_at, Issue.status)
         .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)
         .outerjoin(Campaign, Campaign.id == Invitation.campaign_id)
+        .outerjoin(Issue, Issue.id == Invitation.issue_id)
         .where(InvitationToken.token_hash == token_hash)
         .options(joinedload(Invitation.contact))
     ).first()
@@ -74,6 +75,8 @@ def find_link(
         and (row[1] is None or row[1] == "open")
         and (row[2] is None or row[2] > now)
         and (allow_answered or row[0].responded_at is None)
+        # a rating link rates a resolved issue; reopened or closed meanwhile, it is spent
+        and (row[3] is None or row[3] == "resolved" or allow_answered)
     )
     if not valid or row is None:
         raise LinkInvalid()

@@ -21,6 +21,7 @@ from app.surveys import (
 from app.surveys.campaigns import is_open
 from app.surveys.invitations import catch_up_events, close_due, due_wave, send_reminders, send_wave
 from app.surveys.models import Campaign
+from app.surveys.ratings import send_rating_links
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,16 @@ def send_invitations(now: datetime) -> dict[str, Any]:
         counts["invited"] += result.invited
         counts["skipped"] += sum(result.skipped.values())
     return counts
+
+
+@register_job(
+    "send-rating-links",
+    cron={"minute": "*/5"},
+    period=every_n_minutes(5),
+    description="E-mail the customer a link to rate each resolved issue (close and rate).",
+)
+def send_issue_rating_links(now: datetime) -> dict[str, Any]:
+    return dict(send_rating_links(now))
 
 
 @register_job(

@@ -165,6 +165,8 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "invitations"
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "contact_id", "wave"),
+        # one rating link per issue and resolution ("rating:<n>", n = times reopened)
+        sa.UniqueConstraint("issue_id", "wave"),
         sa.CheckConstraint(check_in("purpose", PURPOSES), name="purpose_valid"),
         sa.CheckConstraint(
             "(purpose = 'survey' AND campaign_id IS NOT NULL AND survey_id IS NOT NULL)"

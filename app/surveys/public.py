@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app.core.errors import DomainError, RateLimited, ValidationFailed
 from app.db import utcnow
 from app.extensions import csrf, db
+from app.issues.models import Issue
 from app.surveys import ratelimit
 from app.surveys.answers import (
     MAX_TEXT,
@@ -41,6 +42,7 @@ from app.surveys.answers import (
     mark_opened,
     record_response,
 )
+from app.surveys.ratings import rate_issue
 
 bp = Blueprint("surveys_public", __name__, url_prefix="/s")
 csrf.exempt(bp)
@@ -151,25 +153,24 @@ def _thanks(status: int = 200) -> Any:
     return render_template("surveys/link_message.html", kind="thanks"), status
 
 
-@bp.get("/<token>")
-def open_link(token: str) -> Any:
-    """First open: check the link, trade it for a cookie, continue at /s/ without it."""
+def _exchange(token: str, purpose: str, cookie: str, endpoint: str, path: str) -> Any:
+    """First open: check the link, trade it for a cookie, continue without it in the URL."""
     if not _throttle("all"):
         return _limited()
     now = utcnow()
     try:
-        link = link_for_token(token, now)
+        link = link_for_token(token, now, purpose=purpose)
     except LinkInvalid:
         return _invalid()
     mark_opened(link.invitation, now)
     db.session.commit()
     lang = request.args.get("lang") or link.invitation.contact.language
-    response = redirect(url_for("surveys_public.answer", lang=lang), code=303)
+    response = redirect(url_for(endpoint, lang=lang), code=303)
     response.set_cookie(
-        COOKIE,
+        cookie,
         _serializer().dumps({"h": link.token_hash}),
         max_age=COOKIE_AGE,
-        path="/s/",
+        path=path,
         httponly=True,
         samesite="Lax",
         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
@@ -177,8 +178,15 @@ def open_link(token: str) -> Any:
     return response
 
 
-def _link_from_cookie(*, allow_answered: bool = False) -> Link:
-    raw = request.cookies.get(COOKIE, "")
+@bp.get("/<token>")
+def open_link(token: str) -> Any:
+    return _exchange(token, "survey", COOKIE, "surveys_public.answer", "/s/")
+
+
+def _link_from_cookie(
+    *, allow_answered: bool = False, cookie: str = COOKIE, purpose: str = "survey"
+) -> Link:
+    raw = request.cookies.get(cookie, "")
     try:
         data = _serializer().loads(raw, max_age=COOKIE_AGE) if raw else None
     except BadSignature:
@@ -186,7 +194,7 @@ def _link_from_cookie(*, allow_answered: bool = False) -> Link:
     token_hash = data.get("h") if isinstance(data, dict) else None
     if not isinstance(token_hash, str) or len(token_hash) != 64:
         raise LinkInvalid()
-    return find_link(token_hash, utcnow(), allow_answered=allow_answered)
+    return find_link(token_hash, utcnow(), allow_answered=allow_answered, purpose=purpose)
 
 
 @bp.get("/")
@@ -283,4 +291,62 @@ def submit_with_token(token: str) -> Any:
         return _thanks()
     except ValidationFailed as exc:
         return _page(link, answers=raw, errors=exc.fields, status=422)
+    return _thanks()
+
+
+# --- close and rate by link ---------------------------------------------------------------------
+
+RATE_COOKIE = "rating_link"
+
+
+@bp.get("/rate/<token>")
+def open_rating(token: str) -> Any:
+    return _exchange(token, "issue_rating", RATE_COOKIE, "surveys_public.rate", "/s/rate/")
+
+
+def _rate_page(link: Link, values: Any = None, errors: Any = None, status: int = 200) -> Any:
+    cookie = request.cookies.get(RATE_COOKIE, "")
+    issue = db.session.get(Issue, link.invitation.issue_id)
+    return render_template(
+        "surveys/rate.html",
+        issue=issue,
+        contact=link.invitation.contact,
+        values=values or {},
+        errors={key: _message(str(e)) for key, e in (errors or {}).items()},
+        form_key=_form_key(cookie) if cookie else "",
+    ), status
+
+
+@bp.get("/rate/")
+def rate() -> Any:
+    if not _throttle("all"):
+        return _limited()
+    try:
+        link = _link_from_cookie(cookie=RATE_COOKIE, purpose="issue_rating")
+    except LinkInvalid:
+        return _invalid()
+    return _rate_page(link)
+
+
+@bp.post("/rate/")
+def submit_rating() -> Any:
+    if not _throttle("all"):
+        return _limited()
+    try:
+        link = _link_from_cookie(allow_answered=True, cookie=RATE_COOKIE, purpose="issue_rating")
+    except LinkInvalid:
+        return _invalid()
+    cookie = request.cookies.get(RATE_COOKIE, "")
+    if not hmac.compare_digest(request.form.get("_key", ""), _form_key(cookie)):
+        return _invalid()
+    raw = request.form.to_dict()
+    try:
+        rate_issue(link, raw, now=utcnow())
+        db.session.commit()
+    except AlreadyAnswered:
+        db.session.rollback()
+        return _thanks()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        return _rate_page(link, values=raw, errors=exc.fields, status=422)
     return _thanks()

@@ -181,6 +181,10 @@ def test_a_token_for_another_purpose_is_rejected(client, sent, world, new_issue)
     assert _count(Response) == 0
 
 
+def test_a_survey_token_is_no_rating_link(client, sent):
+    assert client.get(f"/s/rate/{sent['tokens']['王']}").status_code == 404
+
+
 def test_tampered_cookie_is_invalid(client, sent):
     _open(client, sent["tokens"]["王"])
     client.set_cookie("survey_link", "eyJoIjoiYWFhIn0.forged.sig", path="/s/")

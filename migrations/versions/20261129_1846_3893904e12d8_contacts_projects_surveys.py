@@ -1,8 +1,8 @@
 """contacts projects surveys
 
-Revision ID: 7eeee84ed62b
+Revision ID: 3893904e12d8
 Revises: f51a72f8ca7e
-Create Date: 2026-11-29 18:34:16.154402
+Create Date: 2026-11-29 18:46:08.858785
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.db
 
 
 # revision identifiers, used by Alembic.
-revision = '7eeee84ed62b'
+revision = '3893904e12d8'
 down_revision = 'f51a72f8ca7e'
 branch_labels = None
 depends_on = None
@@ -202,7 +202,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_invitations_office_id_offices')),
     sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_invitations_survey_id_surveys')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
-    sa.UniqueConstraint('campaign_id', 'contact_id', 'wave', name=op.f('uq_invitations_campaign_id_contact_id_wave'))
+    sa.UniqueConstraint('campaign_id', 'contact_id', 'wave', name=op.f('uq_invitations_campaign_id_contact_id_wave')),
+    sa.UniqueConstraint('issue_id', 'wave', name=op.f('uq_invitations_issue_id_wave'))
     )
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index('ix_invitations_contact_sent', ['contact_id', 'sent_at'], unique=False)
