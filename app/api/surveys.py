@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import abort, current_app, request
 from marshmallow import Schema, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
 from app.api.schemas import PageArgs, Timestamp, page_schema
+from app.core.errors import ValidationFailed
 from app.extensions import db
 from app.surveys import campaigns as campaign_services
-from app.surveys import services
+from app.surveys import imports, services
+from app.surveys.imports import company_figures
 from app.surveys.models import EVENTS, QUESTION_TYPES, SURVEY_KINDS, Campaign, Survey
 from app.surveys.results import campaign_figures, skipped_contacts
 
@@ -178,6 +180,12 @@ class CampaignDetailSchema(CampaignSchema):
     indicators = fields.List(fields.Dict())
     skipped = fields.Integer()
     skipped_contacts = fields.List(fields.Dict())
+    companies = fields.Dict(
+        metadata={
+            "description": "third-party results per company measured ('' = ours): "
+            "nps, csat, index, each {value, n, margin, small_sample}"
+        }
+    )
 
 
 CampaignPage = page_schema(CampaignSchema, "CampaignPage")
@@ -197,6 +205,11 @@ class CampaignDetail:
             }
             for s in skipped_contacts(campaign.id)
         ]
+        self.companies = (
+            company_figures(campaign.id, campaign.survey.weights())
+            if campaign.survey.kind == "third_party"
+            else {}
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._campaign, name)
@@ -226,3 +239,27 @@ def list_campaigns(args: dict[str, Any]) -> Any:
 @campaigns.response(200, CampaignDetailSchema)
 def get_campaign(campaign_id: int) -> Any:
     return CampaignDetail(campaign_services.get_campaign(api_user(), campaign_id))
+
+
+class ImportSummary(Schema):
+    created = fields.Integer()
+    duplicates = fields.Integer()
+    rejected = fields.List(fields.Dict())
+
+
+@campaigns.route("/<int:campaign_id>/import", methods=["POST"])
+@campaigns.response(200, ImportSummary)
+def import_results(campaign_id: int) -> Any:
+    """Third-party results: multipart `file` (CSV in UTF-8 or XLSX), one row per respondent,
+    columns named by question key, optional `company` (a competitor; empty: ours) and
+    `external_id`. Rows with errors are listed, the others kept."""
+    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+        abort(413)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(fields={"file": "send the results as multipart field `file`"})
+    result = imports.import_results(
+        actor=api_user(), campaign_id=campaign_id, filename=upload.filename, data=upload.read()
+    )
+    db.session.commit()
+    return result.as_dict()

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -91,3 +92,14 @@ class CampaignForm(FlaskForm):  # type: ignore[misc]
     def aware(value: datetime | None, timezone: str) -> datetime | None:
         """A datetime-local value is read in the company time zone."""
         return value.replace(tzinfo=ZoneInfo(timezone)) if value is not None else None
+
+
+class ImportForm(FlaskForm):  # type: ignore[misc]
+    file = FileField(
+        _l("Results file (CSV or XLSX)"),
+        validators=[FileRequired()],
+        description=_l(
+            "One row per respondent; columns named by question key, optional company "
+            "(a competitor; empty for ours) and external_id."
+        ),
+    )

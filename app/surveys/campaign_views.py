@@ -29,8 +29,9 @@ from app.extensions import db
 from app.org.models import Region
 from app.org.services import list_offices
 from app.surveys import campaigns as campaign_services
-from app.surveys import charts
-from app.surveys.campaign_forms import CampaignForm
+from app.surveys import charts, imports
+from app.surveys.campaign_forms import CampaignForm, ImportForm
+from app.surveys.imports import company_figures
 from app.surveys.models import Campaign, Survey
 from app.surveys.results import campaign_figures, recent_comments, skipped_contacts
 from app.surveys.views import PAGE_SIZE, bp, designers, readers
@@ -137,9 +138,13 @@ def _charts(item: Campaign, figures: Any) -> list[tuple[str, dict[str, Any]]]:
 def campaign(campaign_id: int) -> Any:
     item = campaign_services.get_campaign(current_user, campaign_id)
     figures = campaign_figures(item)
+    third_party = item.survey.kind == "third_party"
+    can_import = third_party and campaign_services.can_run(current_user)
     return render_template(
         "surveys/campaign.html",
         campaign=item,
+        companies=company_figures(item.id, item.survey.weights()) if third_party else None,
+        import_form=ImportForm() if can_import else None,
         figures=figures,
         charts=_charts(item, figures),
         plotly_version=plotly.__version__,
@@ -147,3 +152,37 @@ def campaign(campaign_id: int) -> Any:
         skipped=skipped_contacts(item.id),
         skip_reasons=SKIP_REASONS,
     )
+
+
+@bp.post("/campaigns/<int:campaign_id>/import")
+@designers
+def import_results(campaign_id: int) -> Any:
+    form = ImportForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a CSV or XLSX file."), "error")
+        return redirect(url_for("surveys.campaign", campaign_id=campaign_id))
+    upload = form.file.data
+    try:
+        with unit_of_work():
+            result = imports.import_results(
+                actor=current_user,
+                campaign_id=campaign_id,
+                filename=upload.filename or "",
+                data=upload.read(),
+            )
+    except ValidationFailed as exc:
+        flash("; ".join(exc.fields.values()) or exc.message, "error")
+    else:
+        flash(
+            _(
+                "%(created)s rows imported, %(duplicates)s already there, %(rejected)s rejected.",
+                created=result.created,
+                duplicates=result.duplicates,
+                rejected=len(result.rejected),
+            ),
+            "success" if not result.rejected else "warning",
+        )
+        for rejected in result.rejected[:20]:
+            details = "; ".join(f"{k}: {v}" for k, v in rejected["errors"].items())
+            flash(_("Row %(row)s: %(errors)s", row=rejected["row"], errors=details), "warning")
+    return redirect(url_for("surveys.campaign", campaign_id=campaign_id))

@@ -182,6 +182,8 @@ def create_campaign(
         errors["survey_id"] = "unknown survey"
     elif survey.status != "active":
         errors["survey_id"] = "only an active survey can be sent; activate it first"
+    elif survey.kind == "third_party" and (cron or event):
+        errors["survey_id"] = "a third-party survey is answered elsewhere: import its results"
     name = name.strip() if isinstance(name, str) else ""
     if not 1 <= len(name) <= MAX_NAME:
         errors["name"] = f"1 to {MAX_NAME} characters"
@@ -197,7 +199,10 @@ def create_campaign(
         office_id=office_id,
         audience=clean,
         event=event,
-        send_at=send_at if (send_at or cron or event) else now,
+        # a third-party survey is answered elsewhere: its campaign sends nothing, it imports
+        send_at=None
+        if survey.kind == "third_party"
+        else (send_at if (send_at or cron or event) else now),
         cron=cron.strip() if cron else None,
         remind_after_days=remind_after_days,
         reminders=reminders,

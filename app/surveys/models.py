@@ -295,3 +295,25 @@ class PublicRateCounter(db.Model):  # type: ignore[name-defined,misc]
     key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class ThirdPartyAnswer(db.Model):  # type: ignore[name-defined,misc]
+    """An answer from an outside agency's results file (第三方满意度调查): `company` is None for
+    our own customers' answers, or the competitor the agency measured. Unique per campaign,
+    row key and question, so importing the same file again changes nothing."""
+
+    __tablename__ = "third_party_answers"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "row_key", "question_id"),
+        sa.Index("ix_third_party_answers_campaign_type", "campaign_id", "company", "question_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    row_key: Mapped[str] = mapped_column(sa.String(100))
+    company: Mapped[str | None] = mapped_column(sa.String(120))
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("survey_questions.id"))
+    question_type: Mapped[str] = mapped_column(sa.String(16))
+    indicator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("survey_indicators.id"))
+    value: Mapped[int | None] = mapped_column()
+    text: Mapped[str | None] = mapped_column(sa.Text())

@@ -1,8 +1,8 @@
 """contacts projects surveys
 
-Revision ID: 3893904e12d8
+Revision ID: ef6c7a6a6895
 Revises: f51a72f8ca7e
-Create Date: 2026-11-29 18:46:08.858785
+Create Date: 2026-11-29 18:48:24.718556
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import app.db
 
 
 # revision identifiers, used by Alembic.
-revision = '3893904e12d8'
+revision = 'ef6c7a6a6895'
 down_revision = 'f51a72f8ca7e'
 branch_labels = None
 depends_on = None
@@ -211,6 +211,25 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_invitations_office_id'), ['office_id'], unique=False)
         batch_op.create_index('ix_invitations_reminders', ['campaign_id', 'responded_at', 'reminders_sent'], unique=False)
 
+    op.create_table('third_party_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('row_key', sa.String(length=100), nullable=False),
+    sa.Column('company', sa.String(length=120), nullable=True),
+    sa.Column('question_id', sa.Integer(), nullable=False),
+    sa.Column('question_type', sa.String(length=16), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=True),
+    sa.Column('value', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_third_party_answers_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['indicator_id'], ['survey_indicators.id'], name=op.f('fk_third_party_answers_indicator_id_survey_indicators')),
+    sa.ForeignKeyConstraint(['question_id'], ['survey_questions.id'], name=op.f('fk_third_party_answers_question_id_survey_questions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_third_party_answers')),
+    sa.UniqueConstraint('campaign_id', 'row_key', 'question_id', name=op.f('uq_third_party_answers_campaign_id_row_key_question_id'))
+    )
+    with op.batch_alter_table('third_party_answers', schema=None) as batch_op:
+        batch_op.create_index('ix_third_party_answers_campaign_type', ['campaign_id', 'company', 'question_type'], unique=False)
+
     op.create_table('invitation_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('invitation_id', sa.Integer(), nullable=False),
@@ -288,6 +307,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_invitation_tokens_invitation_id'))
 
     op.drop_table('invitation_tokens')
+    with op.batch_alter_table('third_party_answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_third_party_answers_campaign_type')
+
+    op.drop_table('third_party_answers')
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.drop_index('ix_invitations_reminders')
         batch_op.drop_index(batch_op.f('ix_invitations_office_id'))
