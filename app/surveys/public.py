@@ -61,6 +61,16 @@ def _form_key(cookie: str) -> str:
     return hmac.new(secret, b"survey-form:" + cookie.encode(), hashlib.sha256).hexdigest()
 
 
+@bp.before_request
+def _writes() -> None:
+    """Every request here writes (the rate counter), so on SQLite it takes the write lock at
+    BEGIN: a read transaction cannot be upgraded once another connection has written. The
+    app's teardown restores the mode."""
+    from app import sqlite_begin
+
+    sqlite_begin.set("BEGIN IMMEDIATE")
+
+
 @bp.after_request
 def _headers(response: WerkzeugResponse) -> WerkzeugResponse:
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -243,3 +243,29 @@ def test_parallel_double_submit_records_one_response(app, sent):
         t.join(timeout=60)
     assert sorted(statuses) == [200, 409, 409, 409]
     assert _count(Response) == 1 and _count(Answer) == 5 and _count(Issue) == 1
+
+
+def test_parallel_opens_and_submits_never_fail(app, sent):
+    """Every public request writes its rate counter: under concurrency on SQLite a read
+    transaction that later writes would fail with 'database is locked' (a 500)."""
+    db.session.commit()
+    tokens = [sent["tokens"]["王"], sent["tokens"]["Amy"]] * 3
+    barrier = threading.Barrier(len(tokens))
+    statuses = []
+    lock = threading.Lock()
+
+    def visit(token):
+        c = app.test_client()
+        barrier.wait()
+        got = [c.get(f"/s/{token}").status_code, c.get("/s/").status_code]
+        got.append(c.post(f"/s/{token}", json={"answers": GOOD}).status_code)
+        with lock:
+            statuses.extend(got)
+
+    threads = [threading.Thread(target=visit, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert 500 not in statuses and statuses.count(200) >= 2
+    assert _count(Response) == 2
