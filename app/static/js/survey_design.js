@@ -4,7 +4,12 @@
   "use strict";
   var form = document.getElementById("survey-design");
   if (!form) return;
-  var next = { question: 1000, indicator: 1000 };
+  // server rows are numbered 0..n-1; added rows continue from there (removed rows stay in
+  // the page with their box ticked, so numbers never repeat)
+  var next = {
+    question: document.querySelectorAll("#question-rows tr").length,
+    indicator: document.querySelectorAll("#indicator-rows tr").length
+  };
 
   function addRow(kind) {
     var template = document.getElementById(kind + "-template");
