@@ -172,9 +172,9 @@ def _exchange(token: str, purpose: str, cookie: str, endpoint: str, path: str) -
         link = link_for_token(token, now, purpose=purpose)
     except LinkInvalid:
         return _invalid()
+    lang = request.args.get("lang") or link.invitation.contact.language
     mark_opened(link.invitation, now)
     db.session.commit()
-    lang = request.args.get("lang") or link.invitation.contact.language
     response = redirect(url_for(endpoint, lang=lang), code=303)
     response.set_cookie(
         cookie,

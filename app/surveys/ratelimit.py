@@ -27,26 +27,25 @@ def window_of(now: datetime) -> datetime:
 
 
 def _increment(key: str, start: datetime) -> int:
+    """Add one to the counter and return it, in one short transaction of its own."""
     where = (PublicRateCounter.key == key, PublicRateCounter.window_start == start)
-    updated = db.session.execute(
+    bump = (
         sa.update(PublicRateCounter)
         .where(*where)
         .values(count=PublicRateCounter.count + 1)
+        .returning(PublicRateCounter.count)
         .execution_options(synchronize_session=False)
     )
-    if int(getattr(updated, "rowcount", 0) or 0) == 0:
+    count = db.session.scalar(bump)
+    if count is None:
         try:
             with db.session.begin_nested():
                 db.session.add(PublicRateCounter(key=key, window_start=start, count=1))
+            count = 1
         except IntegrityError:  # another request created the row first
-            db.session.execute(
-                sa.update(PublicRateCounter)
-                .where(*where)
-                .values(count=PublicRateCounter.count + 1)
-                .execution_options(synchronize_session=False)
-            )
+            count = db.session.scalar(bump)
     db.session.commit()
-    return int(db.session.scalar(sa.select(PublicRateCounter.count).where(*where)) or 0)
+    return int(count or 0)
 
 
 def _limit(kind: str) -> int:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.surveys import scoring
-from app.surveys.models import Answer, Campaign, CampaignSkip, Indicator, Invitation, Response
+from app.surveys.models import Answer, Campaign, CampaignSkip, Invitation, Response
 
 
 @dataclass
@@ -57,19 +57,6 @@ class Figures:
         }
 
 
-def _counts(campaign_id: int, question_type: str) -> dict[int, int]:
-    rows = db.session.execute(
-        sa.select(Answer.value, sa.func.count())
-        .where(
-            Answer.campaign_id == campaign_id,
-            Answer.question_type == question_type,
-            Answer.value.is_not(None),
-        )
-        .group_by(Answer.value)
-    )
-    return {int(v): int(n) for v, n in rows if v is not None}
-
-
 def campaign_figures(campaign: Campaign) -> Figures:
     invited = db.session.scalar(
         sa.select(sa.func.count())
@@ -84,20 +71,27 @@ def campaign_figures(campaign: Campaign) -> Figures:
         .select_from(CampaignSkip)
         .where(CampaignSkip.campaign_id == campaign.id)
     )
+    # one scan of the (campaign, indicator, value) index: numeric answers without an
+    # indicator are the NPS answers (ratings always have one; text and choices have no value)
+    keys = {i.id: i.key for i in campaign.survey.indicators}
     by_indicator: dict[str, dict[int, int]] = {}
+    nps_counts: dict[int, int] = {}
+    rating_counts: dict[int, int] = {}
     rows = db.session.execute(
-        sa.select(Indicator.key, Answer.value, sa.func.count())
-        .join(Indicator, Indicator.id == Answer.indicator_id)
-        .where(Answer.campaign_id == campaign.id, Answer.question_type == "rating5")
-        .group_by(Indicator.key, Answer.value)
+        sa.select(Answer.indicator_id, Answer.value, sa.func.count())
+        .where(Answer.campaign_id == campaign.id, Answer.value.is_not(None))
+        .group_by(Answer.indicator_id, Answer.value)
     )
-    for key, value, n in rows:
+    for indicator_id, value, n in rows:
         if value is None:
             continue
-        by_indicator.setdefault(key, {})[int(value)] = int(n)
+        if indicator_id is None:
+            nps_counts[int(value)] = nps_counts.get(int(value), 0) + int(n)
+            continue
+        per = by_indicator.setdefault(keys.get(indicator_id, str(indicator_id)), {})
+        per[int(value)] = per.get(int(value), 0) + int(n)
+        rating_counts[int(value)] = rating_counts.get(int(value), 0) + int(n)
     index, indicators = scoring.satisfaction_index(campaign.survey.weights(), by_indicator)
-    nps_counts = _counts(campaign.id, "nps")
-    rating_counts = _counts(campaign.id, "rating5")
     return Figures(
         invited=int(invited or 0),
         responded=int(responded or 0),
