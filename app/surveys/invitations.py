@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.contacts.models import Contact, Milestone, Project
+from app.core import audit
 from app.core.errors import ValidationFailed
 from app.core.outbox_service import enqueue_email
 from app.customers.models import Customer
@@ -369,6 +370,14 @@ def _remind(campaign: Campaign, invitation: Invitation, number: int) -> str:
             )
     except ValidationFailed:
         return "failed"
+    audit.record(
+        actor_id=None,
+        entity_type="invitation",
+        entity_id=invitation.id,
+        action="remind",
+        changes={"reminders_sent": [number - 1, number]},
+        office_id=invitation.office_id,
+    )
     return "reminded"
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.contacts import services as contact_services
 from app.contacts.models import Contact
+from app.core.audit import AuditEvent
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.mailer import build_message
 from app.core.outbox import OutboxMessage
@@ -192,8 +193,9 @@ def test_reminders_go_after_n_days_at_most_twice_never_to_who_answered(
     assert run_job(app, "send-reminders", now=NOW + timedelta(days=20)).result["reminded"] == 0
     subjects = db.session.scalars(sa.select(OutboxMessage.subject).order_by(OutboxMessage.id)).all()
     assert len(subjects) == 4 and subjects[2].startswith("【提醒】")
-    # each reminder carries a fresh link to the same invitation
+    # each reminder carries a fresh link to the same invitation, and is in the audit trail
     assert _count(InvitationToken) == 4
+    assert _count(AuditEvent, AuditEvent.action == "remind") == 2
     assert c.id
 
 
