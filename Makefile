@@ -62,6 +62,7 @@ check: lint typecheck test ## lint, typecheck and test
 bench: install ## run the benchmarks in bench/ (N= to size them)
 	$(BIN)/python bench/customer_search.py $(if $(N),--n $(N),)
 	$(BIN)/python bench/classify_eval.py --no-db
+	$(BIN)/python bench/survey_answer.py
 
 migration: install ## new migration: make migration m="what changed"
 	$(FLASK) db migrate -m "$(m)"

@@ -168,6 +168,19 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(feedback_bp)
 
+    from app.contacts.views import bp as contacts_bp
+
+    app.register_blueprint(contacts_bp)
+
+    from app.surveys import campaign_views  # noqa: F401  (its routes join the surveys blueprint)
+    from app.surveys.views import bp as surveys_bp
+
+    app.register_blueprint(surveys_bp)
+
+    from app.surveys.public import bp as surveys_public_bp
+
+    app.register_blueprint(surveys_public_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

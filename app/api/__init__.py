@@ -39,9 +39,9 @@ def init_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
-    from app.api import customers, issues, org, voice_classify
+    from app.api import customers, issues, org, surveys, voice_classify
 
-    for module in (org, customers, issues, voice_classify):
+    for module in (org, customers, issues, voice_classify, surveys):
         for blp in module.BLUEPRINTS:
             csrf.exempt(blp)
             api.register_blueprint(blp)

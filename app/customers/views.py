@@ -21,6 +21,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.contacts import services as contact_services
+from app.contacts.forms import MilestoneDoneForm
 from app.core.errors import Conflict, ValidationFailed
 from app.core.scoping import Scope
 from app.customers import queries, services
@@ -146,6 +148,9 @@ def detail(customer_id: int) -> Any:
         timeline=rows,
         timeline_more=more,
         timeline_continued=cursor is not None,
+        contacts=contact_services.contacts_of(customer.id),
+        projects=contact_services.projects_of(customer.id, _scope()),
+        done_form=MilestoneDoneForm(),
     )
 
 

@@ -235,7 +235,7 @@ def _active_category(code: Any) -> Category | None:
 
 def accept_issue(
     *,
-    actor: User,
+    actor: User | None,
     customer_id: int,
     title: str,
     description: str,
@@ -264,7 +264,8 @@ def accept_issue(
     category_row = _active_category(category)
     if category_row is None:
         errors["category"] = "unknown category"
-    customer, office = _intake_place(Scope.for_user(actor), customer_id, office_code, errors)
+    scope = Scope.for_user(actor) if actor is not None else Scope("company")  # None: the system
+    customer, office = _intake_place(scope, customer_id, office_code, errors)
     received_at = _aware(received_at, "received_at", errors) or now
     if received_at > now + timedelta(minutes=5):
         errors["received_at"] = "cannot be in the future"
@@ -286,7 +287,7 @@ def accept_issue(
         priority=priority,
         status=Status.ACCEPTED.value,
         owner_id=owner.id if owner else None,
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor is not None else None,
         received_at=received_at,
         response_target_minutes=response,
         resolve_target_minutes=resolve,
@@ -567,7 +568,7 @@ def low_rating_policy() -> str:
 
 def close_issue(
     *,
-    actor: User,
+    actor: User | None,
     issue_id: int,
     rating: int,
     comment: str | None = None,
@@ -576,7 +577,8 @@ def close_issue(
     now: datetime | None = None,
 ) -> Issue:
     """Close and rate. A rating of 2 or less tells the office manager and then follows
-    low_rating_policy(): reopen, reopen and escalate, or stay closed."""
+    low_rating_policy(): reopen, reopen and escalate, or stay closed. actor None: the
+    customer rated through their link (the system acts for them)."""
     now = now or utcnow()
     errors: dict[str, str] = {}
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
@@ -605,7 +607,9 @@ def close_issue(
     return issue
 
 
-def _low_rating(issue: Issue, actor: User, rating: int, comment: str | None, now: datetime) -> None:
+def _low_rating(
+    issue: Issue, actor: User | None, rating: int, comment: str | None, now: datetime
+) -> None:
     policy = low_rating_policy()
     notifications.notify_low_rating(issue, rating, comment)
     reason = f"low rating ({rating}/5)"

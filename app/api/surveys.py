@@ -1,0 +1,265 @@
+"""/api/v1/surveys: design questionnaires (quality admins, admins) and read them (managers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, request
+from marshmallow import Schema, fields, validate
+
+from app.api import api_user, make_blueprint, page_args
+from app.api.schemas import PageArgs, Timestamp, page_schema
+from app.core.errors import ValidationFailed
+from app.extensions import db
+from app.surveys import campaigns as campaign_services
+from app.surveys import imports, services
+from app.surveys.imports import company_figures
+from app.surveys.models import EVENTS, QUESTION_TYPES, SURVEY_KINDS, Campaign, Survey
+from app.surveys.results import campaign_figures, skipped_contacts
+
+surveys = make_blueprint("surveys_api", "/surveys", "Surveys (满意度调查问卷)")
+campaigns = make_blueprint("campaigns_api", "/campaigns", "Campaigns: sending a survey")
+BLUEPRINTS = [surveys, campaigns]
+
+
+class QuestionOut(Schema):
+    key = fields.String()
+    type = fields.String(metadata={"enum": list(QUESTION_TYPES)})
+    text = fields.String(attribute="text_zh")
+    text_en = fields.String()
+    indicator = fields.Function(lambda q: q.indicator.key if q.indicator else None)
+    weight = fields.Function(lambda q: q.indicator.weight if q.indicator else None)
+    options = fields.List(fields.String())
+    required = fields.Boolean()
+
+
+class IndicatorOut(Schema):
+    key = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+    weight = fields.Float(metadata={"description": "percent; all weights sum to 100"})
+
+
+class SurveySchema(Schema):
+    id = fields.Integer()
+    family_id = fields.Integer(metadata={"description": "id of version 1 of this survey"})
+    version = fields.Integer()
+    status = fields.String(metadata={"enum": ["draft", "active", "retired"]})
+    title = fields.String()
+    kind = fields.String(metadata={"enum": list(SURVEY_KINDS)})
+    questions = fields.List(fields.Nested(QuestionOut))
+    indicators = fields.List(fields.Nested(IndicatorOut))
+    created_at = Timestamp()
+    updated_at = Timestamp()
+
+
+class SurveyIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(SURVEY_KINDS))
+    questions = fields.List(
+        fields.Dict(),
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "[{key, type (rating5/nps/choice/text), text, text_en?, "
+            "indicator? (rating5), weight? (percent of the indicator), options? (choice), "
+            "required?}]"
+        },
+    )
+    indicators = fields.List(
+        fields.Dict(),
+        load_default=None,
+        metadata={"description": "[{key, name_zh, name_en, weight}]; optional"},
+    )
+
+
+SurveyPage = page_schema(SurveySchema, "SurveyPage")
+
+
+def _data(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@surveys.route("", methods=["POST"])
+@surveys.arguments(SurveyIn)
+@surveys.response(201, SurveySchema)
+def create_survey(body: dict[str, Any]) -> Survey:
+    survey = services.create_survey(actor=api_user(), data=_data(body))
+    db.session.commit()
+    return survey
+
+
+@surveys.route("", methods=["GET"])
+@surveys.arguments(PageArgs, location="query")
+@surveys.response(200, SurveyPage)
+def list_surveys(args: dict[str, Any]) -> Any:
+    limit, cursor = page_args(args)
+    page = services.list_surveys(api_user(), limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@surveys.route("/<int:survey_id>", methods=["GET"])
+@surveys.response(200, SurveySchema)
+def get_survey(survey_id: int) -> Survey:
+    return services.get_survey(api_user(), survey_id)
+
+
+@surveys.route("/<int:survey_id>", methods=["PUT"])
+@surveys.arguments(SurveyIn)
+@surveys.response(200, SurveySchema)
+def update_survey(body: dict[str, Any], survey_id: int) -> Survey:
+    """A draft changes in place; an active or retired survey gets a new draft version, which
+    is what this answers with (its `id` differs)."""
+    survey = services.update_survey(actor=api_user(), survey_id=survey_id, data=_data(body))
+    db.session.commit()
+    return survey
+
+
+@surveys.route("/<int:survey_id>/activate", methods=["POST"])
+@surveys.response(200, SurveySchema)
+def activate_survey(survey_id: int) -> Survey:
+    survey = services.activate_survey(actor=api_user(), survey_id=survey_id)
+    db.session.commit()
+    return survey
+
+
+@surveys.route("/<int:survey_id>/retire", methods=["POST"])
+@surveys.response(200, SurveySchema)
+def retire_survey(survey_id: int) -> Survey:
+    survey = services.retire_survey(actor=api_user(), survey_id=survey_id)
+    db.session.commit()
+    return survey
+
+
+class CampaignIn(Schema):
+    survey_id = fields.Integer(required=True, strict=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    audience = fields.Dict(
+        load_default=dict,
+        metadata={
+            "description": "{office?, region?, tier?, project? (id), customer_ids?, "
+            "contact_ids?}: the active contacts with an e-mail matching all of them"
+        },
+    )
+    event = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(EVENTS))
+    send_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    cron = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    remind_after_days = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 60)
+    )
+    reminders = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 2)
+    )
+    close_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    survey_id = fields.Integer()
+    name = fields.String()
+    status = fields.String()
+    audience = fields.Dict()
+    event = fields.String(allow_none=True)
+    send_at = Timestamp(allow_none=True)
+    cron = fields.String(allow_none=True)
+    remind_after_days = fields.Integer(allow_none=True)
+    reminders = fields.Integer()
+    close_at = Timestamp(allow_none=True)
+    created_at = Timestamp()
+
+
+class CampaignDetailSchema(CampaignSchema):
+    invited = fields.Integer()
+    responded = fields.Integer()
+    response_rate = fields.Float(allow_none=True, metadata={"description": "percent"})
+    nps = fields.Float(allow_none=True)
+    csat = fields.Float(allow_none=True)
+    index = fields.Float(allow_none=True)
+    margin_of_error = fields.Dict(metadata={"description": "95 % margin of nps, csat, index"})
+    measures = fields.Dict(metadata={"description": "value, n, margin, small_sample of each"})
+    indicators = fields.List(fields.Dict())
+    skipped = fields.Integer()
+    skipped_contacts = fields.List(fields.Dict())
+    companies = fields.Dict(
+        metadata={
+            "description": "third-party results per company measured ('' = ours): "
+            "nps, csat, index, each {value, n, margin, small_sample}"
+        }
+    )
+
+
+CampaignPage = page_schema(CampaignSchema, "CampaignPage")
+
+
+class CampaignDetail:
+    def __init__(self, campaign: Campaign) -> None:
+        self._campaign = campaign
+        self.__dict__.update(campaign_figures(campaign).as_dict())
+        self.skipped_contacts = [
+            {
+                "contact_id": s.contact_id,
+                "name": s.contact.name,
+                "wave": s.wave,
+                "reason": s.reason,
+                "detail": s.detail,
+            }
+            for s in skipped_contacts(campaign.id)
+        ]
+        self.companies = (
+            company_figures(campaign.id, campaign.survey.weights())
+            if campaign.survey.kind == "third_party"
+            else {}
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._campaign, name)
+
+
+@campaigns.route("", methods=["POST"])
+@campaigns.arguments(CampaignIn)
+@campaigns.response(201, CampaignSchema)
+def create_campaign(body: dict[str, Any]) -> Campaign:
+    campaign = campaign_services.create_campaign(
+        actor=api_user(), timezone=current_app.config["TIMEZONE"], **body
+    )
+    db.session.commit()
+    return campaign
+
+
+@campaigns.route("", methods=["GET"])
+@campaigns.arguments(PageArgs, location="query")
+@campaigns.response(200, CampaignPage)
+def list_campaigns(args: dict[str, Any]) -> Any:
+    limit, cursor = page_args(args)
+    page = campaign_services.list_campaigns(api_user(), limit=limit, cursor=cursor)
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@campaigns.route("/<int:campaign_id>", methods=["GET"])
+@campaigns.response(200, CampaignDetailSchema)
+def get_campaign(campaign_id: int) -> Any:
+    return CampaignDetail(campaign_services.get_campaign(api_user(), campaign_id))
+
+
+class ImportSummary(Schema):
+    created = fields.Integer()
+    duplicates = fields.Integer()
+    rejected = fields.List(fields.Dict())
+
+
+@campaigns.route("/<int:campaign_id>/import", methods=["POST"])
+@campaigns.response(200, ImportSummary)
+def import_results(campaign_id: int) -> Any:
+    """Third-party results: multipart `file` (CSV in UTF-8 or XLSX), one row per respondent,
+    columns named by question key, optional `company` (a competitor; empty: ours) and
+    `external_id`. Rows with errors are listed, the others kept."""
+    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+        abort(413)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(fields={"file": "send the results as multipart field `file`"})
+    result = imports.import_results(
+        actor=api_user(), campaign_id=campaign_id, filename=upload.filename, data=upload.read()
+    )
+    db.session.commit()
+    return result.as_dict()

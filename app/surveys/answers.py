@@ -1,0 +1,270 @@
+"""Answering: find the invitation behind a link, check the answers, record them once, and open
+an issue for a dissatisfied answer (closed loop).
+
+Links are looked up by the sha256 of their token through one indexed query whatever the
+outcome, and every kind of bad link (unknown, expired, closed, already used, meant for something
+else) ends in the same `LinkInvalid`, so neither the page nor its timing tells them apart.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.contacts.models import Contact
+from app.core import audit
+from app.core.errors import DomainError, NotFound, ValidationFailed
+from app.customers.models import Customer
+from app.extensions import db
+from app.issues.models import Category, Issue
+from app.issues.services import accept_issue
+from app.surveys import scoring
+from app.surveys.invitations import token_digest
+from app.surveys.models import Answer, Campaign, Invitation, InvitationToken, Question, Response
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 20_000
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ISSUE_CATEGORY = "other"
+
+
+class LinkInvalid(NotFound):
+    """Unknown, expired, closed, used or for another purpose: the caller cannot tell which."""
+
+    code = "link_invalid"
+    default_message = "This link is not valid."
+
+
+class AlreadyAnswered(DomainError):
+    status = 409
+    code = "already_answered"
+    default_message = "This survey has already been answered with this link. Thank you."
+
+
+@dataclass(frozen=True)
+class Link:
+    invitation: Invitation
+    token_hash: str
+
+
+def find_link(
+    token_hash: str, now: datetime, *, purpose: str = "survey", allow_answered: bool = False
+) -> Link:
+    """The invitation behind a token's hash, if it may be answered now (else LinkInvalid)."""
+    row = db.session.execute(
+        sa.select(Invitation, Campaign.status, Campaign.close_at, Issue.status)
+        .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)
+        .outerjoin(Campaign, Campaign.id == Invitation.campaign_id)
+        .outerjoin(Issue, Issue.id == Invitation.issue_id)
+        .where(InvitationToken.token_hash == token_hash)
+        .options(joinedload(Invitation.contact))
+    ).first()
+    valid = (
+        row is not None
+        and row[0].purpose == purpose
+        and row[0].expires_at > now
+        and (row[1] is None or row[1] == "open")
+        and (row[2] is None or row[2] > now)
+        and (allow_answered or row[0].responded_at is None)
+        # a rating link rates a resolved issue; reopened or closed meanwhile, it is spent
+        and (row[3] is None or row[3] == "resolved" or allow_answered)
+    )
+    if not valid or row is None:
+        raise LinkInvalid()
+    return Link(row[0], token_hash)
+
+
+def link_for_token(token: str, now: datetime, **kw: Any) -> Link:
+    # bounded before hashing: a 10 MB "token" costs nothing and is just invalid
+    return find_link(token_digest(token[:200]), now, **kw)
+
+
+def _integer(value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,2}\s*", value):
+        value = int(value)
+    if isinstance(value, int) and low <= value <= high:
+        return value
+    return None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _one(question: Question, value: Any) -> tuple[int | None, str | None, str | None]:
+    """(number, text, error) for one answer."""
+    if question.type in ("rating5", "nps"):
+        low, high = (1, 5) if question.type == "rating5" else (0, 10)
+        number = _integer(value, low, high)
+        return (number, None, None) if number is not None else (None, None, f"{low} to {high}")
+    if question.type == "choice":
+        if isinstance(value, str) and value in question.options:
+            return None, value, None
+        return None, None, "one of the options"
+    if not isinstance(value, str):
+        return None, None, "text"
+    text = CONTROL.sub("", value).strip()
+    if len(text) > MAX_TEXT:
+        return None, None, f"at most {MAX_TEXT} characters"
+    return None, text, None
+
+
+def check_answers(
+    questions: list[Question], raw: Mapping[str, Any], *, strict: bool
+) -> tuple[dict[int, tuple[int | None, str | None]], dict[str, str]]:
+    """Clean answers by question id, or errors by question key. `strict` (JSON) refuses keys
+    that are no question; a form carries other fields too."""
+    errors: dict[str, str] = {}
+    clean: dict[int, tuple[int | None, str | None]] = {}
+    by_key = {q.key: q for q in questions}
+    if strict:
+        for key in raw:
+            if key not in by_key:
+                errors[str(key)[:40]] = "no such question"
+    for q in questions:
+        value = raw.get(q.key)
+        if _blank(value):
+            if q.required:
+                errors[q.key] = "required"
+            continue
+        number, text, error = _one(q, value)
+        if error:
+            errors[q.key] = error
+        elif text == "" and number is None:
+            if q.required:
+                errors[q.key] = "required"
+        else:
+            clean[q.id] = (number, text)
+    return clean, errors
+
+
+def record_response(
+    link: Link, raw: Mapping[str, Any], *, language: str, now: datetime, strict: bool = False
+) -> Response:
+    """Store the answers once (the unique invitation makes a second submit AlreadyAnswered and
+    changes nothing) and open an issue for a dissatisfied answer. Flushes; the caller commits."""
+    invitation = link.invitation
+    if invitation.survey_id is None:
+        raise LinkInvalid()
+    campaign = invitation.campaign
+    questions = campaign.survey.questions if campaign else []
+    clean, errors = check_answers(questions, raw, strict=strict)
+    if errors:
+        raise ValidationFailed("Some answers are missing or not valid.", fields=errors)
+    response = Response(
+        invitation_id=invitation.id,
+        campaign_id=invitation.campaign_id,
+        survey_id=invitation.survey_id,
+        contact_id=invitation.contact_id,
+        office_id=invitation.office_id,
+        language=language if language in ("zh", "en") else "zh",
+        submitted_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(response)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AlreadyAnswered() from exc
+    by_id = {q.id: q for q in questions}
+    for question_id, (number, text) in clean.items():
+        q = by_id[question_id]
+        db.session.add(
+            Answer(
+                response_id=response.id,
+                question_id=q.id,
+                campaign_id=invitation.campaign_id,
+                question_type=q.type,
+                indicator_id=q.indicator_id,
+                value=number,
+                text=text,
+            )
+        )
+    invitation.responded_at = now
+    db.session.flush()
+    audit.record(
+        actor_id=None,
+        entity_type="survey_response",
+        entity_id=response.id,
+        action="respond",
+        changes={"invitation_id": invitation.id, "answers": len(clean)},
+        office_id=invitation.office_id,
+        at=now,
+    )
+    dissatisfied = [
+        (by_id[qid], number)
+        for qid, (number, _text) in clean.items()
+        if number is not None and scoring.is_dissatisfied(by_id[qid].type, number)
+    ]
+    if dissatisfied:
+        try:
+            with db.session.begin_nested():
+                _open_issue(response, invitation, dissatisfied, clean, by_id, now)
+        except DomainError:
+            # the answer is kept whatever happens; the failure is logged for the staff
+            log.exception("survey response %s: the closed-loop issue failed", response.id)
+    return response
+
+
+def _category() -> str:
+    codes = list(
+        db.session.scalars(
+            sa.select(Category.code).where(Category.active.is_(True)).order_by(Category.position)
+        )
+    )
+    return ISSUE_CATEGORY if ISSUE_CATEGORY in codes else (codes[0] if codes else ISSUE_CATEGORY)
+
+
+def _open_issue(
+    response: Response,
+    invitation: Invitation,
+    dissatisfied: list[tuple[Question, int]],
+    clean: Mapping[int, tuple[int | None, str | None]],
+    by_id: Mapping[int, Question],
+    now: datetime,
+) -> None:
+    """受理 an issue in the contact's office, by the system (actor None), linked both ways."""
+    contact: Contact = invitation.contact
+    title = invitation.campaign.survey.title if invitation.campaign else ""
+    lines = [f"{contact.name}: {q.text_zh} → {n}" for q, n in dissatisfied]
+    comments = [f"{by_id[qid].text_zh}: {text}" for qid, (_n, text) in clean.items() if text]
+    description = "\n".join([*lines, *comments])[:19_000]
+    customer = db.session.get(Customer, contact.customer_id)
+    issue = accept_issue(
+        actor=None,
+        customer_id=contact.customer_id,
+        title=f"调查不满意 · {' '.join(title.split())}"[:200],
+        description=description,
+        channel="survey",
+        category=_category(),
+        priority="high",
+        office_code=customer.office.code if customer else None,
+        now=now,
+    )
+    response.issue_id = issue.id
+    db.session.flush()
+    audit.record(
+        actor_id=None,
+        entity_type="survey_response",
+        entity_id=response.id,
+        action="issue",
+        changes={"issue_id": [None, issue.id], "number": [None, issue.number]},
+        office_id=issue.office_id,
+        at=now,
+    )
+
+
+def mark_opened(invitation: Invitation, now: datetime) -> None:
+    if invitation.opened_at is None:
+        invitation.opened_at = now

@@ -1,0 +1,188 @@
+"""Campaign pages on the surveys blueprint: list, new, detail with figures and skipped contacts."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import plotly
+import sqlalchemy as sa
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.core.errors import ValidationFailed
+from app.core.scoping import Scope
+from app.core.uow import unit_of_work
+from app.extensions import db
+from app.org.models import Region
+from app.org.services import list_offices
+from app.surveys import campaigns as campaign_services
+from app.surveys import charts, imports
+from app.surveys.campaign_forms import CampaignForm, ImportForm
+from app.surveys.imports import company_figures
+from app.surveys.models import Campaign, Survey
+from app.surveys.results import campaign_figures, recent_comments, skipped_contacts
+from app.surveys.views import PAGE_SIZE, bp, designers, readers
+
+SKIP_REASONS = {
+    "surveyed_recently": _l("Surveyed recently"),
+    "invalid_email": _l("E-mail address not usable"),
+}
+
+
+def _form() -> CampaignForm:
+    surveys = db.session.scalars(
+        sa.select(Survey).where(Survey.status == "active").order_by(Survey.title, Survey.id)
+    )
+    scope = Scope.for_user(current_user)
+    regions = db.session.scalars(sa.select(Region).order_by(Region.code))
+    return CampaignForm(
+        surveys=[(str(s.id), f"{s.title} v{s.version}") for s in surveys],
+        offices=[(o.code, f"{o.name} ({o.code})") for o in list_offices(scope)],
+        regions=[(r.code, f"{r.name} ({r.code})") for r in regions],
+    )
+
+
+@bp.get("/campaigns/")
+@readers
+def campaigns() -> Any:
+    page = campaign_services.list_campaigns(
+        current_user, limit=PAGE_SIZE, cursor=request.args.get("cursor") or None
+    )
+    return render_template(
+        "surveys/campaigns.html", page=page, can_run=campaign_services.can_run(current_user)
+    )
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+@designers
+def new_campaign() -> Any:
+    form = _form()
+    if form.validate_on_submit():
+        tz = current_app.config["TIMEZONE"]
+        try:
+            with unit_of_work():
+                campaign = campaign_services.create_campaign(
+                    actor=current_user,
+                    survey_id=int(form.survey.data),
+                    name=form.name.data,
+                    audience=form.audience(),
+                    event=form.event.data or None,
+                    send_at=form.aware(form.send_at.data, tz),
+                    cron=form.cron.data or None,
+                    remind_after_days=form.remind_after_days.data,
+                    reminders=int(form.reminders.data) if form.remind_after_days.data else 0,
+                    close_at=form.aware(form.close_at.data, tz),
+                    timezone=tz,
+                )
+                campaign_id = campaign.id
+        except ValidationFailed as exc:
+            for name, message in exc.fields.items():
+                field = getattr(form, name.removeprefix("audience."), None)
+                if field is not None and hasattr(field, "errors"):
+                    field.errors = [*list(field.errors), message]
+                else:
+                    form.form_errors.append(f"{name}: {message}")
+        else:
+            flash(_("Campaign created."), "success")
+            return redirect(url_for("surveys.campaign", campaign_id=campaign_id))
+    return render_template("surveys/campaign_form.html", form=form)
+
+
+@bp.get("/assets/plotly-<version>.min.js")
+def plotly_js(version: str) -> Any:
+    """plotly.js from the installed package (never a CDN), cached for a year: the version is
+    in the URL, so an upgrade gets a new one."""
+    if version != plotly.__version__:
+        abort(404)
+    path = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+    response = send_file(path, mimetype="text/javascript", max_age=365 * 24 * 3600)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
+def _charts(item: Campaign, figures: Any) -> list[tuple[str, dict[str, Any]]]:
+    locale = str(get_locale() or "zh")
+    names = {
+        i.key: (i.name_en if locale == "en" else i.name_zh) or i.key for i in item.survey.indicators
+    }
+    out = []
+    if any(s.score.value is not None for s in figures.indicators):
+        out.append(
+            (
+                "indicators",
+                charts.indicator_chart(figures.indicators, names, _("Score by indicator (0–100)")),
+            )
+        )
+    if figures.nps_counts:
+        out.append(("nps", charts.nps_chart(figures.nps_counts, _("Recommendation (0–10)"))))
+    if figures.rating_counts:
+        out.append(("ratings", charts.rating_chart(figures.rating_counts, _("Ratings (1–5)"))))
+    return out
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@readers
+def campaign(campaign_id: int) -> Any:
+    item = campaign_services.get_campaign(current_user, campaign_id)
+    figures = campaign_figures(item)
+    third_party = item.survey.kind == "third_party"
+    can_import = third_party and campaign_services.can_run(current_user)
+    return render_template(
+        "surveys/campaign.html",
+        campaign=item,
+        companies=company_figures(item.id, item.survey.weights()) if third_party else None,
+        import_form=ImportForm() if can_import else None,
+        figures=figures,
+        charts=_charts(item, figures),
+        plotly_version=plotly.__version__,
+        comments=recent_comments(item.id),
+        skipped=skipped_contacts(item.id),
+        skip_reasons=SKIP_REASONS,
+    )
+
+
+@bp.post("/campaigns/<int:campaign_id>/import")
+@designers
+def import_results(campaign_id: int) -> Any:
+    form = ImportForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a CSV or XLSX file."), "error")
+        return redirect(url_for("surveys.campaign", campaign_id=campaign_id))
+    upload = form.file.data
+    try:
+        with unit_of_work():
+            result = imports.import_results(
+                actor=current_user,
+                campaign_id=campaign_id,
+                filename=upload.filename or "",
+                data=upload.read(),
+            )
+    except ValidationFailed as exc:
+        flash("; ".join(exc.fields.values()) or exc.message, "error")
+    else:
+        flash(
+            _(
+                "%(created)s rows imported, %(duplicates)s already there, %(rejected)s rejected.",
+                created=result.created,
+                duplicates=result.duplicates,
+                rejected=len(result.rejected),
+            ),
+            "success" if not result.rejected else "warning",
+        )
+        for rejected in result.rejected[:20]:
+            details = "; ".join(f"{k}: {v}" for k, v in rejected["errors"].items())
+            flash(_("Row %(row)s: %(errors)s", row=rejected["row"], errors=details), "warning")
+    return redirect(url_for("surveys.campaign", campaign_id=campaign_id))

@@ -1,0 +1,158 @@
+"""Close and rate by link: when an issue is resolved, its customer's first active contact with an
+e-mail gets a link (purpose issue_rating, bound to the issue) to rate the handling 1–5; the
+rating closes the issue through app.issues.services.close_issue, by the system for them, and a
+low rating follows the low-rating policy like any other. Rating links are service messages,
+not surveys: the contact-frequency rule does not hold them back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app.contacts.models import Contact
+from app.core import audit
+from app.core.errors import ValidationFailed
+from app.core.outbox_service import enqueue_email
+from app.extensions import db
+from app.issues.models import Issue
+from app.issues.services import close_issue
+from app.surveys.answers import CONTROL, MAX_TEXT, AlreadyAnswered, Link, LinkInvalid
+from app.surveys.invitations import new_token
+from app.surveys.models import Invitation
+
+RATING_LINK_DAYS = 14
+LOOKBACK = timedelta(days=RATING_LINK_DAYS)
+
+
+def rating_url(token: str) -> str:
+    return f"{current_app.config['BASE_URL']}/s/rate/{token}"
+
+
+def _message(issue: Issue, contact: Contact, token: str, until: datetime) -> tuple[str, str]:
+    day = until.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d")
+    title = " ".join(issue.title.split())
+    if contact.language == "en":
+        return (
+            f"Issue {issue.number} is resolved: how did we do?",
+            f"Dear {contact.name},\n\nyour issue {issue.number} ({title}) has been resolved. "
+            f"Please rate how we handled it:\n\n{rating_url(token)}\n\n"
+            f"The link works until {day}.\n",
+        )
+    return (
+        f"问题 {issue.number} 已解决，请您评价",
+        f"尊敬的{contact.name}：\n\n您反映的问题 {issue.number}（{title}）已解决。"
+        f"请对我们的处理进行评价：\n\n{rating_url(token)}\n\n此链接有效期至 {day}。\n",
+    )
+
+
+def send_rating_links(now: datetime) -> dict[str, int]:
+    """Every issue resolved within the last two weeks and still resolved gets one link per
+    resolution (a reopened and again resolved issue gets a new one); repeats are no-ops."""
+    counts = {"sent": 0, "no_contact": 0}
+    issues = db.session.scalars(
+        sa.select(Issue)
+        .where(Issue.status == "resolved", Issue.resolved_at >= now - LOOKBACK)
+        .order_by(Issue.id)
+    ).all()
+    for issue in issues:
+        wave = f"rating:{issue.reopen_count}"
+        exists = db.session.scalar(
+            sa.select(Invitation.id).where(Invitation.issue_id == issue.id, Invitation.wave == wave)
+        )
+        if exists is not None:
+            continue
+        contact = db.session.scalars(
+            sa.select(Contact)
+            .where(
+                Contact.customer_id == issue.customer_id,
+                Contact.active.is_(True),
+                Contact.email.is_not(None),
+            )
+            .order_by(Contact.id)
+            .limit(1)
+        ).first()
+        if contact is None:
+            counts["no_contact"] += 1
+            continue
+        if _send(issue, contact, wave, now):
+            counts["sent"] += 1
+    return counts
+
+
+def _send(issue: Issue, contact: Contact, wave: str, now: datetime) -> bool:
+    expires = now + LOOKBACK
+    try:
+        with db.session.begin_nested():
+            invitation = Invitation(
+                purpose="issue_rating",
+                issue_id=issue.id,
+                contact_id=contact.id,
+                office_id=issue.office_id,
+                wave=wave,
+                sent_at=now,
+                expires_at=expires,
+            )
+            db.session.add(invitation)
+            db.session.flush()
+            token = new_token(invitation)
+            subject, body = _message(issue, contact, token, expires)
+            enqueue_email(
+                key=f"rating:{invitation.id}",
+                to=contact.email or "",
+                subject=subject,
+                body=body,
+                entity_type="issue",
+                entity_id=issue.id,
+            )
+    except (IntegrityError, ValidationFailed):
+        return False  # taken by a concurrent run, or an address that cannot be used
+    return True
+
+
+def rate_issue(link: Link, raw: dict[str, Any], *, now: datetime) -> Issue:
+    """Close the issue with the customer's rating; once (a second rating is AlreadyAnswered)."""
+    invitation = link.invitation
+    if invitation.purpose != "issue_rating" or invitation.issue_id is None:
+        raise LinkInvalid()
+    if invitation.responded_at is not None:
+        raise AlreadyAnswered()
+    value = raw.get("rating")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    comment = raw.get("comment")
+    errors: dict[str, str] = {}
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        errors["rating"] = "1 to 5"
+    if comment is not None and not isinstance(comment, str):
+        errors["comment"] = "text"
+    elif isinstance(comment, str) and len(comment) > MAX_TEXT:
+        errors["comment"] = f"at most {MAX_TEXT} characters"
+    if errors or not isinstance(value, int):
+        raise ValidationFailed(fields=errors)
+    claimed = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.responded_at.is_(None))
+        .values(responded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if int(getattr(claimed, "rowcount", 0) or 0) != 1:
+        raise AlreadyAnswered()
+    text = CONTROL.sub("", comment).strip() if isinstance(comment, str) else None
+    issue = close_issue(
+        actor=None, issue_id=invitation.issue_id, rating=value, comment=text, now=now
+    )
+    audit.record(
+        actor_id=None,
+        entity_type="issue",
+        entity_id=issue.id,
+        action="rated_by_link",
+        changes={"invitation_id": invitation.id, "rating": value},
+        office_id=issue.office_id,
+        at=now,
+    )
+    return issue
