@@ -177,3 +177,7 @@ def register_commands(app: Flask) -> None:
     from app.issues.cli import issues_cli
 
     app.cli.add_command(issues_cli)
+
+    from app.voice.cli import voices_cli
+
+    app.cli.add_command(voices_cli)

@@ -267,15 +267,21 @@ def run_import(
     *,
     actor: User | None,
     now: datetime | None = None,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> ImportSummary:
     """Import the rows from `imp.next_row` on, committing batch by batch; on an error the
     committed batches stay, the import is marked failed, and the error is raised again."""
     import_id = imp.id
     try:
-        return _run(imp, table, actor=actor, now=now or utcnow(), batch_size=batch_size,
-                    on_progress=on_progress)
+        return _run(
+            imp,
+            table,
+            actor=actor,
+            now=now or utcnow(),
+            batch_size=batch_size or BATCH_SIZE,
+            on_progress=on_progress,
+        )
     except Conflict:
         db.session.rollback()
         raise
@@ -328,15 +334,26 @@ def _run(
             "duplicates": state["duplicates"] + duplicates,
             "rejected_count": state["rejected_count"] + len(rejected),
         }
-        _save_progress(import_id=imp.id, old_next_row=state["next_row"], new_state=new_state,
-                       reported=reported, status="running")
+        _save_progress(
+            import_id=imp.id,
+            old_next_row=state["next_row"],
+            new_state=new_state,
+            reported=reported,
+            status="running",
+        )
         db.session.commit()
         state = new_state
         if on_progress is not None:
             on_progress(state["next_row"], total)
 
-    _save_progress(import_id=imp.id, old_next_row=state["next_row"], new_state=state,
-                   reported=reported, status="done", finished_at=now)
+    _save_progress(
+        import_id=imp.id,
+        old_next_row=state["next_row"],
+        new_state=state,
+        reported=reported,
+        status="done",
+        finished_at=now,
+    )
     audit.record(
         actor_id=ctx.actor_id,
         entity_type="voice_import",
@@ -355,9 +372,9 @@ def _run(
         at=now,
     )
     db.session.commit()
-    imp = db.session.get(VoiceImport, imp.id, populate_existing=True)
-    assert imp is not None  # noqa: S101
-    return ImportSummary.of(imp)
+    done = db.session.get(VoiceImport, imp.id, populate_existing=True)
+    assert done is not None  # noqa: S101
+    return ImportSummary.of(done)
 
 
 def _save_progress(
@@ -542,7 +559,9 @@ def _match_customers(ctx: _Context, pending: list[_Pending]) -> None:
         )
         for number, customer_id in db.session.execute(stmt):
             by_phone.setdefault(number, set()).add(customer_id)
-    names = {p.name for p in pending if p.name and not (p.phone and len(by_phone.get(p.phone, ())) == 1)}
+    names = {
+        p.name for p in pending if p.name and not (p.phone and len(by_phone.get(p.phone, ())) == 1)
+    }
     by_name: dict[str, set[int]] = {}
     if names:
         stmt2 = sa.select(Customer.name, Customer.id).where(

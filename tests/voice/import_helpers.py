@@ -41,10 +41,24 @@ def rewrite_xlsx(data: bytes, replace: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def do_import(actor, data: bytes, mapping: dict[str, str], *, channel="return", office="SH",
-              filename="voices.csv", limits=LIMITS, **kw):
+def do_import(
+    actor,
+    data: bytes,
+    mapping: dict[str, str],
+    *,
+    channel="return",
+    office="SH",
+    filename="voices.csv",
+    limits=LIMITS,
+    **kw,
+):
     imp, table = prepare_import(
-        actor=actor, office_code=office, channel=channel, filename=filename, data=data,
-        mapping=mapping, limits=limits,
+        actor=actor,
+        office_code=office,
+        channel=channel,
+        filename=filename,
+        data=data,
+        mapping=mapping,
+        limits=limits,
     )
     return run_import(imp, table, actor=actor, **kw)

@@ -96,7 +96,10 @@ def test_bom_at_the_start_and_inside_a_field_is_stripped(world):
 
 @pytest.mark.parametrize(("delimiter", "name"), [("\t", "tab"), (";", "semicolon")])
 def test_delimiter_is_sniffed(world, delimiter, name):
-    lines = [HEADER.replace(",", delimiter), delimiter.join(["含逗号, 的文本", "2026-11-23", "", "B1"])]
+    lines = [
+        HEADER.replace(",", delimiter),
+        delimiter.join(["含逗号, 的文本", "2026-11-23", "", "B1"]),
+    ]
     summary = do_import(world.om, csv_bytes(lines), MAP)
     assert summary.created == 1, name
     assert voices()[0].text == "含逗号, 的文本"
@@ -115,8 +118,13 @@ def test_row_rules_are_record_voices_rules(world):
             "按中文类别,2026-11-23,,正面,产品质量",
         ]
     )
-    mapping = {"text": "内容", "occurred_at": "日期", "dimension": "维度", "sentiment": "情感",
-               "category": "类别"}
+    mapping = {
+        "text": "内容",
+        "occurred_at": "日期",
+        "dimension": "维度",
+        "sentiment": "情感",
+        "category": "类别",
+    }
     summary = do_import(world.om, data, mapping)
     assert summary.created == 2 and summary.rejected_count == 4
     by_row = {r["row"]: r["errors"] for r in summary.rejected}
@@ -141,10 +149,9 @@ def test_formula_looking_cells_are_kept_exactly_as_text(world):
 
 
 def test_formula_looking_strings_in_xlsx_are_kept_as_text(world):
-    data = xlsx_bytes([["内容", "日期"]] + [[f, datetime(2026, 11, 23, 9, i)] for i, f in
-                                            enumerate(FORMULAS[1:])])
-    summary = do_import(world.om, data, {"text": "内容", "occurred_at": "日期"},
-                        filename="v.xlsx")
+    naive = [datetime(2026, 11, 23, 9, i) for i in range(3)]  # noqa: DTZ001 (Excel cells)
+    data = xlsx_bytes([["内容", "日期"]] + [[f, naive[i]] for i, f in enumerate(FORMULAS[1:])])
+    summary = do_import(world.om, data, {"text": "内容", "occurred_at": "日期"}, filename="v.xlsx")
     assert summary.created == 3
     assert [v.text for v in voices()] == FORMULAS[1:]
     # an Excel date cell is a naive time in the office's zone
@@ -155,13 +162,18 @@ def test_xlsx_with_excel_dates_numbers_and_details(world):
     data = xlsx_bytes(
         [
             ["反馈内容", "时间", "电话", "批次", "型号"],
-            ["无法充电", datetime(2026, 11, 20, 14, 5, 9), 13800138000, "B-1", 3000],
+            ["无法充电", datetime(2026, 11, 20, 14, 5, 9), 13800138000, "B-1", 3000],  # noqa: DTZ001
             [None, None, None, None, None],
             ["噪音大", "2026.11.21", None, "B-2", "X1"],
         ]
     )
-    mapping = {"text": "反馈内容", "occurred_at": "时间", "customer_phone": "电话",
-               "batch": "批次", "model": "型号"}
+    mapping = {
+        "text": "反馈内容",
+        "occurred_at": "时间",
+        "customer_phone": "电话",
+        "batch": "批次",
+        "model": "型号",
+    }
     summary = do_import(world.om, data, mapping, filename="returns.xlsx")
     assert (summary.created, summary.rejected) == (2, [])  # the blank row is skipped
     first, second = voices()
@@ -243,7 +255,9 @@ def test_overlapping_rows_and_repeated_rows_in_one_file(world):
 def test_external_id_decides_duplicates_when_mapped(world):
     mapping = {"text": "内容", "external_id": "编号"}
     do_import(world.om, csv_bytes(["编号,内容", "A1,第一次", "A2,第二次"]), mapping)
-    summary = do_import(world.om, csv_bytes(["编号,内容", "A1,第一次（更正）", "A3,第三次"]), mapping)
+    summary = do_import(
+        world.om, csv_bytes(["编号,内容", "A1,第一次（更正）", "A3,第三次"]), mapping
+    )
     assert (summary.created, summary.duplicates) == (1, 1)
     assert sorted(v.external_id for v in voices()) == ["A1", "A2", "A3"]
 
@@ -285,8 +299,15 @@ class Crash(Exception):
 
 def test_resume_after_a_crash_creates_every_row_exactly_once(world):
     data = csv_bytes([HEADER] + [f"第{i}条,2026-11-23 10:{i:02d},,B" for i in range(23)])
-    imp, table = prepare_import(actor=world.om, office_code="SH", channel="return",
-                                filename="v.csv", data=data, mapping=MAP, limits=Limits())
+    imp, table = prepare_import(
+        actor=world.om,
+        office_code="SH",
+        channel="return",
+        filename="v.csv",
+        data=data,
+        mapping=MAP,
+        limits=Limits(),
+    )
 
     def crash_after_first_batch(done, total):
         raise Crash()
@@ -298,16 +319,23 @@ def test_resume_after_a_crash_creates_every_row_exactly_once(world):
     assert len(voices()) == 10  # whole batches only
 
     with pytest.raises(ValidationFailed):  # another file cannot resume it
-        prepare_resume(actor=world.om, import_id=imp.id, filename="v.csv", data=data + b"x,,,\r\n",
-                       limits=Limits())
-    imp2, table2 = prepare_resume(actor=world.om, import_id=imp.id, filename="v.csv", data=data,
-                                  limits=Limits())
+        prepare_resume(
+            actor=world.om,
+            import_id=imp.id,
+            filename="v.csv",
+            data=data + b"x,,,\r\n",
+            limits=Limits(),
+        )
+    imp2, table2 = prepare_resume(
+        actor=world.om, import_id=imp.id, filename="v.csv", data=data, limits=Limits()
+    )
     summary = run_import(imp2, table2, actor=world.om, batch_size=10)
     assert (summary.status, summary.created, summary.duplicates) == ("done", 23, 0)
     assert sorted(v.import_row for v in voices()) == list(range(2, 25))
     with pytest.raises(Conflict):
-        prepare_resume(actor=world.om, import_id=imp.id, filename="v.csv", data=data,
-                       limits=Limits())
+        prepare_resume(
+            actor=world.om, import_id=imp.id, filename="v.csv", data=data, limits=Limits()
+        )
     actions = db.session.scalars(
         sa.select(AuditEvent.action)
         .where(AuditEvent.entity_type == "voice_import")
@@ -323,14 +351,26 @@ def test_another_office_cannot_resume_or_see_an_import(world, make_user):
     from app.core.errors import NotFound
 
     with pytest.raises(NotFound):
-        prepare_resume(actor=gz_manager, import_id=summary.import_id, filename="v.csv",
-                       data=data, limits=Limits())
+        prepare_resume(
+            actor=gz_manager,
+            import_id=summary.import_id,
+            filename="v.csv",
+            data=data,
+            limits=Limits(),
+        )
 
 
 def test_stale_progress_of_a_second_runner_rolls_its_batch_back(world):
     data = csv_bytes([HEADER] + [f"第{i}条,2026-11-23 10:{i:02d},," for i in range(4)])
-    imp, table = prepare_import(actor=world.om, office_code="SH", channel="return",
-                                filename="v.csv", data=data, mapping=MAP, limits=Limits())
+    imp, table = prepare_import(
+        actor=world.om,
+        office_code="SH",
+        channel="return",
+        filename="v.csv",
+        data=data,
+        mapping=MAP,
+        limits=Limits(),
+    )
     db.session.commit()
     # another run moved the import on meanwhile
     db.session.execute(sa.update(VoiceImport).where(VoiceImport.id == imp.id).values(next_row=2))
