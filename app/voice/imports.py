@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -45,7 +46,12 @@ from app.voice.import_values import (
 )
 from app.voice.importers import Limits, SourceRow, Table, cell_text, read_table
 from app.voice.models import Voice, VoiceImport
-from app.voice.services import clean_voice_fields, new_reference, scope_of
+from app.voice.services import (
+    REFERENCE_ALPHABET,
+    clean_voice_fields,
+    new_reference,
+    scope_of,
+)
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -441,6 +447,8 @@ def _import_batch(ctx: _Context, batch: list[SourceRow]) -> tuple[int, int, list
     if not pending:
         return 0, 0, rejected
     _match_customers(ctx, pending)
+    for p, reference in zip(pending, new_references(len(pending)), strict=True):
+        p.values["reference"] = reference
     created = _insert(ctx, [p.values for p in pending])
     return created, len(pending) - created, rejected
 
@@ -499,7 +507,7 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
     ext = fields.external_id if ctx.use_external_id else None
     classified = dimension is not None or category is not None or sentiment is not None
     values = {
-        "reference": new_reference(),
+        "reference": "",  # given per batch (new_references)
         "channel": ctx.imp.channel,
         "kind": kind_of(ctx.imp.channel),
         "office_id": ctx.office.id,
@@ -536,12 +544,32 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
     return _Pending(source.number, values, phone, customer_name), errors
 
 
+_REFERENCE_SPACE = len(REFERENCE_ALPHABET) ** 8
+
+
+def new_references(count: int) -> list[str]:
+    """`count` references in new_reference's form (V- and 8 of its 31 letters), from the same
+    system randomness, drawn 48 bits at a time: a 100,000-row import spends milliseconds here
+    instead of a second. (2**48 is 330 times 31**8, so the modulo bias is below 0.3 %.)"""
+    alphabet = REFERENCE_ALPHABET
+    raw = secrets.token_bytes(6 * count)
+    out = []
+    for i in range(count):
+        n = int.from_bytes(raw[6 * i : 6 * i + 6], "big") % _REFERENCE_SPACE
+        chars = []
+        for _ in range(8):
+            n, digit = divmod(n, 31)
+            chars.append(alphabet[digit])
+        out.append("V-" + "".join(chars))
+    return out
+
+
 def content_hash(channel: str, occurred: datetime | None, text: str, *who: str | None) -> str:
     """The same voice from the same person at the same time, whatever the file it came in.
     Built from what the file says (not the matched customer record), so it is stable even when
     customer records change between two imports. Without a date, the text and person decide."""
-    when = occurred.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S") if occurred else ""
-    people = "|".join(normalise_text(w or "").lower() for w in who)
+    when = occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if occurred else ""
+    people = "|".join(normalise_text(w).lower() if w else "" for w in who)
     key = "\x1f".join((channel, when, normalise_text(text), people))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -601,7 +629,7 @@ def _insert(ctx: _Context, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return created
         for r in rows:
-            r["reference"] = new_reference()
+            r["reference"] = new_reference()  # the rare collision: the usual generator
     raise Conflict("Could not give the imported voices unique references; run it again.")
 
 
