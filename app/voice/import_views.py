@@ -39,10 +39,12 @@ from app.extensions import db
 from app.issues import labels
 from app.org.models import Office
 from app.org.services import list_offices
+from app.voice.channels import CHANNEL_FIELDS
 from app.voice.import_forms import FIELD_LABELS, ResumeForm, UploadForm, mapping_form
 from app.voice.import_values import guess_mapping
 from app.voice.importers import FileTooLarge, Limits, cell_text, read_table
 from app.voice.imports import (
+    BASE_FIELDS,
     IMPORT_FIELDS,
     IMPORT_ROLES,
     get_import,
@@ -185,6 +187,13 @@ def upload() -> Any:
     return redirect(url_for("voice_import.preview", token=token))
 
 
+def _field_order(channel: str) -> tuple[str, ...]:
+    """The common fields, then this channel's own (a return's batch), then the rest."""
+    own = CHANNEL_FIELDS.get(channel, ())
+    rest = [f for f in IMPORT_FIELDS if f not in BASE_FIELDS and f not in own]
+    return (*BASE_FIELDS, *own, *rest)
+
+
 def _preview_page(token: str, info: dict[str, str], data: bytes, form: Any, errors: Any) -> Any:
     table = read_table(info["name"], data, _limits())
     rows: list[tuple[int, list[str]]] = []
@@ -203,7 +212,7 @@ def _preview_page(token: str, info: dict[str, str], data: bytes, form: Any, erro
         rows=rows,
         total=table.count(),
         form=form,
-        fields=[(name, FIELD_LABELS.get(name, name)) for name in IMPORT_FIELDS],
+        fields=[(name, FIELD_LABELS.get(name, name)) for name in _field_order(info["channel"])],
         errors=errors,
     )
 
