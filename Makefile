@@ -61,6 +61,7 @@ check: lint typecheck test ## lint, typecheck and test
 
 bench: install ## run the benchmarks in bench/ (N= to size them)
 	$(BIN)/python bench/customer_search.py $(if $(N),--n $(N),)
+	$(BIN)/python bench/voice_import.py
 
 migration: install ## new migration: make migration m="what changed"
 	$(FLASK) db migrate -m "$(m)"

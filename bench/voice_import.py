@@ -139,17 +139,23 @@ def import_once(app, manager_id: int, data: bytes):  # type: ignore[no-untyped-d
 def reference(app, n: int) -> float:
     """The floor: the same number of voices, values already built, one executemany of 1,000
     rows per transaction into the same table with the same indexes."""
+    import hashlib
+
     import sqlalchemy as sa
 
     from app.extensions import db
+    from app.voice.imports import new_references
     from app.voice.models import Voice
 
     now = datetime.now(UTC)
     with app.app_context():
         office_id = db.session.scalar(sa.text("SELECT id FROM offices"))
+        # random references and real SHA-256 hashes, as the import writes: unique indexes on
+        # random keys cost more than on sequential ones, and the floor must pay that too
+        references = new_references(n)
         rows = [
             {
-                "reference": f"R-{i:08d}",
+                "reference": references[i],
                 "channel": "sales_report",
                 "kind": "passive",
                 "office_id": office_id,
@@ -165,7 +171,7 @@ def reference(app, n: int) -> float:
                 "contact_phone": f"139{i:08d}",
                 "contact_email": None,
                 "external_id": None,
-                "content_hash": f"{i:064x}",
+                "content_hash": hashlib.sha256(f"ref-{i}".encode()).hexdigest(),
                 "import_id": None,
                 "import_row": i,
                 "repeat_of_id": None,

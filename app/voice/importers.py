@@ -149,6 +149,7 @@ def _clean_cell(value: str) -> str:
 def read_csv(data: bytes) -> Table:
     text = decode(data)
     delimiter = sniff_delimiter(text)
+    has_bom = BOM in text
 
     def records() -> Iterator[SourceRow]:
         # strict: a record cut off inside quotes is an error we report, not a silent merge
@@ -163,7 +164,7 @@ def read_csv(data: bytes) -> Table:
             except csv.Error as exc:
                 yield SourceRow(number, [], _csv_error(exc))
                 continue
-            yield SourceRow(number, [_clean_cell(c) for c in cells])
+            yield SourceRow(number, [_clean_cell(c) for c in cells] if has_bom else cells)
 
     rows = records()
     first = next(rows, None)
