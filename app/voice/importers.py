@@ -77,13 +77,17 @@ class Table:
         self.kind = kind  # "csv" | "xlsx"
         self.headers = headers
         self._rows = rows  # a callable giving a fresh iterator of SourceRow
+        self._count: int | None = None
 
     def rows(self) -> Iterator[SourceRow]:
         rows: Iterator[SourceRow] = self._rows()
         return rows
 
     def count(self) -> int:
-        return sum(1 for _ in self.rows())
+        """Data rows (blank ones included), counted once."""
+        if self._count is None:
+            self._count = sum(1 for _ in self.rows())
+        return self._count
 
 
 def detect_kind(filename: str, data: bytes) -> str:

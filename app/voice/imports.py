@@ -640,21 +640,29 @@ def _insert_statement() -> Any:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         stmt = sqlite_insert(table)
-    return stmt.on_conflict_do_nothing().returning(table.c.import_row)
+    return stmt.on_conflict_do_nothing()
 
 
 def _insert(ctx: _Context, rows: list[dict[str, Any]]) -> int:
     """Insert, skipping duplicates; returns how many were created. A row skipped only because
-    its random reference collided with another voice's gets a new reference and goes again."""
+    its random reference collided with another voice's gets a new reference and goes again.
+
+    A plain executemany (SQLite reuses one prepared statement), then one indexed read of the
+    batch's rows of this import tells which rows went in: batches commit whole, so that range
+    holds exactly what this batch stored."""
     stmt = _insert_statement()
-    created = 0
+    numbers = {r["import_row"] for r in rows}
+    voices = Voice.__table__
+    stored_stmt = sa.select(voices.c.import_row).where(
+        voices.c.import_id == ctx.import_id,
+        voices.c.import_row.between(min(numbers), max(numbers)),
+    )
     for _attempt in range(MAX_REFERENCE_RETRIES):
-        inserted = set(db.session.execute(stmt, rows).scalars())
-        created += len(inserted)
-        skipped = [r for r in rows if r["import_row"] not in inserted]
-        rows = _not_duplicates(ctx, skipped)
+        db.session.execute(stmt, rows)
+        stored = set(db.session.connection().execute(stored_stmt).scalars())
+        rows = _not_duplicates(ctx, [r for r in rows if r["import_row"] not in stored])
         if not rows:
-            return created
+            return len(stored & numbers)
         for r in rows:
             r["reference"] = new_reference()  # the rare collision: the usual generator
     raise Conflict("Could not give the imported voices unique references; run it again.")
