@@ -647,50 +647,49 @@ def _insert(ctx: _Context, rows: list[dict[str, Any]]) -> int:
     """Insert, skipping duplicates; returns how many were created. A row skipped only because
     its random reference collided with another voice's gets a new reference and goes again.
 
-    A plain executemany (SQLite reuses one prepared statement), then one indexed read of the
-    batch's rows of this import tells which rows went in: batches commit whole, so that range
-    holds exactly what this batch stored."""
+    A plain executemany (SQLite reuses one prepared statement). When its row count says that
+    some rows were skipped, the batch's dedup keys are looked up through their unique indexes: a key stored by this very row (this import, this
+    row number) was created, a key stored by any other row is a duplicate, and a key stored by
+    nobody lost only its reference."""
     stmt = _insert_statement()
-    numbers = {r["import_row"] for r in rows}
-    voices = Voice.__table__
-    stored_stmt = sa.select(voices.c.import_row).where(
-        voices.c.import_id == ctx.import_id,
-        voices.c.import_row.between(min(numbers), max(numbers)),
-    )
+    created = 0
     for _attempt in range(MAX_REFERENCE_RETRIES):
-        db.session.execute(stmt, rows)
-        stored = set(db.session.connection().execute(stored_stmt).scalars())
-        rows = _not_duplicates(ctx, [r for r in rows if r["import_row"] not in stored])
-        if not rows:
-            return len(stored & numbers)
-        for r in rows:
-            r["reference"] = new_reference()  # the rare collision: the usual generator
+        result = db.session.execute(stmt, rows)
+        if result.rowcount == len(rows):  # type: ignore[attr-defined]
+            return created + len(rows)  # every row went in: nothing to look up
+        owners = _key_owners(ctx, rows)
+        retry = []
+        for row in rows:
+            owner = owners.get(row["external_id"] or row["content_hash"])
+            if owner is None:
+                retry.append(row)
+            elif owner == (ctx.import_id, row["import_row"]):
+                created += 1
+        if not retry:
+            return created
+        rows = retry
+        for row in rows:
+            row["reference"] = new_reference()  # the rare collision: the usual generator
     raise Conflict("Could not give the imported voices unique references; run it again.")
 
 
-def _not_duplicates(ctx: _Context, skipped: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Of the rows the insert skipped, those that no stored voice duplicates."""
-    if not skipped:
-        return []
-    ids = [r["external_id"] for r in skipped if r["external_id"]]
-    hashes = [r["content_hash"] for r in skipped if r["content_hash"]]
-    known: set[str] = set()
+def _key_owners(ctx: _Context, rows: list[dict[str, Any]]) -> dict[str, tuple[Any, Any]]:
+    """Dedup key → (import_id, import_row) of the voice that holds it, for the rows' keys."""
+    voices = Voice.__table__
+    conn = db.session.connection()
+    ids = [r["external_id"] for r in rows if r["external_id"]]
+    hashes = [r["content_hash"] for r in rows if not r["external_id"]]
+    owners: dict[str, tuple[Any, Any]] = {}
     if ids:
-        known |= set(
-            db.session.scalars(
-                sa.select(Voice.external_id).where(
-                    Voice.office_id == ctx.office.id,
-                    Voice.channel == ctx.imp.channel,
-                    Voice.external_id.in_(ids),
-                )
-            )
+        stmt = sa.select(voices.c.external_id, voices.c.import_id, voices.c.import_row).where(
+            voices.c.office_id == ctx.office_id,
+            voices.c.channel == ctx.channel,
+            voices.c.external_id.in_(ids),
         )
+        owners.update((key, (imp, row)) for key, imp, row in conn.execute(stmt))
     if hashes:
-        known |= set(
-            db.session.scalars(
-                sa.select(Voice.content_hash).where(
-                    Voice.office_id == ctx.office.id, Voice.content_hash.in_(hashes)
-                )
-            )
+        stmt = sa.select(voices.c.content_hash, voices.c.import_id, voices.c.import_row).where(
+            voices.c.office_id == ctx.office_id, voices.c.content_hash.in_(hashes)
         )
-    return [r for r in skipped if (r["external_id"] or r["content_hash"]) not in known]
+        owners.update((key, (imp, row)) for key, imp, row in conn.execute(stmt))
+    return owners
