@@ -648,9 +648,9 @@ def _insert(ctx: _Context, rows: list[dict[str, Any]]) -> int:
     its random reference collided with another voice's gets a new reference and goes again.
 
     A plain executemany (SQLite reuses one prepared statement). When its row count says that
-    some rows were skipped, the batch's dedup keys are looked up through their unique indexes: a key stored by this very row (this import, this
-    row number) was created, a key stored by any other row is a duplicate, and a key stored by
-    nobody lost only its reference."""
+    some rows were skipped, the batch's dedup keys are looked up through their unique indexes:
+    a key stored by this very row (this import, this row number) was created, a key stored by
+    any other row is a duplicate, and a key stored by nobody lost only its reference."""
     stmt = _insert_statement()
     created = 0
     for _attempt in range(MAX_REFERENCE_RETRIES):
