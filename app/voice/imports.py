@@ -493,7 +493,9 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
     errors: dict[str, str] = {}
     occurred = None
     raw_when = _cell(source, cols.get("occurred_at"))
-    if raw_when not in (None, "") and not (isinstance(raw_when, str) and not raw_when.strip()):
+    if isinstance(raw_when, str) and not raw_when.strip():
+        raw_when = None  # a blank date is no date: the import's time stands in
+    if raw_when is not None:
         try:
             occurred = parse_occurred_at(raw_when, ctx.tz)
         except ValueError as exc:
