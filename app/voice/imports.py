@@ -20,7 +20,7 @@ import itertools
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -594,8 +594,8 @@ def content_hash(channel: str, occurred: datetime | None, text: str, *who: str |
     """The same voice from the same person at the same time, whatever the file it came in.
     Built from what the file says (not the matched customer record), so it is stable even when
     customer records change between two imports. Without a date, the text and person decide."""
-    when = occurred.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if occurred else ""
-    people = "|".join(normalise_text(w).lower() if w else "" for w in who)
+    when = str(int(occurred.timestamp())) if occurred else ""  # the instant, to the second
+    people = normalise_text("|".join([w or "" for w in who]).lower())
     key = "\x1f".join((channel, when, normalise_text(text), people))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
