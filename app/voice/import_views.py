@@ -28,6 +28,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 
@@ -47,6 +48,7 @@ from app.voice.imports import (
     BASE_FIELDS,
     IMPORT_FIELDS,
     IMPORT_ROLES,
+    file_digest,
     get_import,
     prepare_import,
     prepare_resume,
@@ -184,7 +186,35 @@ def upload() -> Any:
     }
     session[UPLOADS_KEY] = pending
     del table  # read once here to refuse what cannot be imported before any mapping
+    _tell_about_earlier_imports(data)
     return redirect(url_for("voice_import.preview", token=token))
+
+
+def _tell_about_earlier_imports(data: bytes) -> None:
+    """The same file (by SHA-256) imported before in the user's offices: say so, and offer to
+    resume it when it did not finish."""
+    earlier = db.session.scalars(
+        sa.select(VoiceImport)
+        .where(
+            VoiceImport.file_sha256 == file_digest(data),
+            _scope().office_filter(VoiceImport.office_id),
+        )
+        .order_by(VoiceImport.id.desc())
+        .limit(1)
+    ).first()
+    if earlier is None:
+        return
+    if earlier.status == "done":
+        flash(_("This file was imported before; its rows will be counted as duplicates."), "info")
+    else:
+        flash(
+            _(
+                "This file has an unfinished import (no. %(id)s); you can resume it from its "
+                "report instead.",
+                id=earlier.id,
+            ),
+            "warning",
+        )
 
 
 def _field_order(channel: str) -> tuple[str, ...]:

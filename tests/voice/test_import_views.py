@@ -164,3 +164,19 @@ def test_resume_an_interrupted_import_from_its_report(client, login_as, world):
     page = client.get(report_url).get_data(as_text=True)
     assert 'id="created">12<' in page and 'id="resume"' not in page
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voice)) == 12
+
+
+def test_uploading_a_file_again_says_it_was_imported(client, login_as, world):
+    login_as(world.om)
+    preview_url = upload(client, csv_bytes(ROWS)).headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    client.post(preview_url, data={"csrf_token": csrf_from(page), "map_text": "反馈内容"})
+    again = upload(client, csv_bytes(ROWS))
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "此文件以前导入过" in page
+    db.session.execute(sa.update(VoiceImport).values(status="failed"))
+    db.session.commit()
+    third = upload(client, csv_bytes(ROWS))
+    page = client.get(third.headers["Location"]).get_data(as_text=True)
+    imp_id = db.session.scalars(sa.select(VoiceImport.id)).first()
+    assert f"此文件有一次未完成的导入（第 {imp_id} 号）" in page
