@@ -181,6 +181,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(surveys_public_bp)
 
+    from app.voice.import_views import bp as voice_import_bp
+
+    app.register_blueprint(voice_import_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli
@@ -199,6 +203,10 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(issues_cli)
 
-    from app.voice.cli import voice_rules_cli
+    from app.voice.rules_cli import voice_rules_cli
 
     app.cli.add_command(voice_rules_cli)
+
+    from app.voice.cli import voices_cli
+
+    app.cli.add_command(voices_cli)

@@ -58,6 +58,12 @@ class Config:
     API_PAGE_MAX = 200
     SCHEDULER_ENABLED = False
     RATELIMIT_ENABLED = True
+    # voice imports (app.voice.importers.Limits): file size, rows, columns, XLSX unpacking
+    VOICE_IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    VOICE_IMPORT_MAX_ROWS = 200_000
+    VOICE_IMPORT_MAX_COLUMNS = 200
+    VOICE_IMPORT_MAX_UNCOMPRESSED = 256 * 1024 * 1024
+    VOICE_IMPORT_MAX_RATIO = 100
 
     # flask-smorest / OpenAPI
     API_TITLE = "Customer voice API"

@@ -241,14 +241,14 @@ def get_campaign(campaign_id: int) -> Any:
     return CampaignDetail(campaign_services.get_campaign(api_user(), campaign_id))
 
 
-class ImportSummary(Schema):
+class CampaignImportSummary(Schema):
     created = fields.Integer()
     duplicates = fields.Integer()
     rejected = fields.List(fields.Dict())
 
 
 @campaigns.route("/<int:campaign_id>/import", methods=["POST"])
-@campaigns.response(200, ImportSummary)
+@campaigns.response(200, CampaignImportSummary)
 def import_results(campaign_id: int) -> Any:
     """Third-party results: multipart `file` (CSV in UTF-8 or XLSX), one row per respondent,
     columns named by question key, optional `company` (a competitor; empty: ours) and

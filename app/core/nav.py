@@ -29,6 +29,7 @@ NAV: list[NavItem] = [
     NavItem(_l("Issues"), "issues.index", ALL_STAFF),
     NavItem(_l("Customers"), "customers.index", ALL_STAFF),
     NavItem(_l("Customer voices"), "voice.index", ALL_STAFF),
+    NavItem(_l("Import voices"), "voice_import.index", MANAGER_ROLES),
     NavItem(_l("Surveys"), "surveys.index", MANAGER_ROLES),
     NavItem(_l("Improvement actions"), "actions.index", MANAGER_ROLES),
     NavItem(_l("Warnings"), "warnings.index", MANAGER_ROLES),

@@ -134,6 +134,8 @@ class VoiceImport(db.Model):  # type: ignore[name-defined,misc]
     created: Mapped[int] = mapped_column(default=0)
     duplicates: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[list[Any]] = mapped_column(sa.JSON(), default=list)
+    # all rejected rows; `rejected` keeps the first ones (app.voice.imports.MAX_REPORTED)
+    rejected_count: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -4,6 +4,7 @@ that go row by row) goes through record_voice, so validation and scoping are the
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 MAX_TEXT = 20_000
 MAX_CONTACT = 120
+MAX_PHONE = 40
+MAX_EMAIL = 254
+MAX_EXTERNAL_ID = 120
 # no 0/O/1/I/L: a reference is read out over the phone and typed by customers
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -115,6 +119,59 @@ def category_by_code(code: Any, errors: dict[str, str]) -> Category | None:
     return row
 
 
+@dataclass(frozen=True)
+class CleanFields:
+    """A voice's own fields after validation (category and place are resolved apart: record_voice
+    reads them from the database, an import from reference data it loaded once)."""
+
+    text: str | None
+    details: dict[str, str]
+    contact_name: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    external_id: str | None
+
+
+def clean_voice_fields(
+    *,
+    channel: str,
+    text: Any,
+    dimension: str | None,
+    sentiment: str | None,
+    occurred_at: datetime | None,
+    details: Any,
+    contact_name: Any,
+    contact_phone: Any,
+    contact_email: Any,
+    external_id: Any,
+    now: datetime,
+    errors: dict[str, str],
+) -> CleanFields:
+    """The field rules every voice obeys (limits and messages), shared by record_voice and the
+    bulk import. Problems go into `errors`, field by field."""
+    if channel not in CHANNELS:
+        errors["channel"] = "unknown channel; one of " + ", ".join(CHANNELS)
+    body = _clean_text(text, "text", errors, MAX_TEXT)
+    if not body and "text" not in errors:
+        errors["text"] = "required"
+    if dimension is not None and dimension not in DIMENSIONS:
+        errors["dimension"] = "one of " + ", ".join(DIMENSIONS)
+    if sentiment is not None and sentiment not in SENTIMENTS:
+        errors["sentiment"] = "one of " + ", ".join(SENTIMENTS)
+    if occurred_at is not None and occurred_at.tzinfo is None:
+        errors["occurred_at"] = "needs a time-zone offset, e.g. 2026-11-23T14:00:00+08:00"
+    elif occurred_at is not None and occurred_at > now + timedelta(minutes=5):
+        errors["occurred_at"] = "cannot be in the future"
+    return CleanFields(
+        text=body,
+        details=clean_details(details, errors),
+        contact_name=_clean_text(contact_name, "contact_name", errors, MAX_CONTACT),
+        contact_phone=_clean_text(contact_phone, "contact_phone", errors, MAX_PHONE),
+        contact_email=_clean_text(contact_email, "contact_email", errors, MAX_EMAIL),
+        external_id=_clean_text(external_id, "external_id", errors, MAX_EXTERNAL_ID),
+    )
+
+
 def record_voice(
     *,
     actor: User | None,
@@ -136,25 +193,22 @@ def record_voice(
     """Store one voice: validated, scoped, audited, flushed (the caller commits)."""
     now = now or utcnow()
     errors: dict[str, str] = {}
-    if channel not in CHANNELS:
-        errors["channel"] = "unknown channel; one of " + ", ".join(CHANNELS)
-    body = _clean_text(text, "text", errors, MAX_TEXT)
-    if not body and "text" not in errors:
-        errors["text"] = "required"
-    if dimension is not None and dimension not in DIMENSIONS:
-        errors["dimension"] = "one of " + ", ".join(DIMENSIONS)
-    if sentiment is not None and sentiment not in SENTIMENTS:
-        errors["sentiment"] = "one of " + ", ".join(SENTIMENTS)
     category_row = category_by_code(category, errors)
-    if occurred_at is not None and occurred_at.tzinfo is None:
-        errors["occurred_at"] = "needs a time-zone offset, e.g. 2026-11-23T14:00:00+08:00"
-    elif occurred_at is not None and occurred_at > now + timedelta(minutes=5):
-        errors["occurred_at"] = "cannot be in the future"
-    clean = clean_details(details, errors)
-    name = _clean_text(contact_name, "contact_name", errors, MAX_CONTACT)
-    phone = _clean_text(contact_phone, "contact_phone", errors, 40)
-    email = _clean_text(contact_email, "contact_email", errors, 254)
-    ext = _clean_text(external_id, "external_id", errors, 120)
+    fields = clean_voice_fields(
+        channel=channel,
+        text=text,
+        dimension=dimension,
+        sentiment=sentiment,
+        occurred_at=occurred_at,
+        details=details,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+        external_id=external_id,
+        now=now,
+        errors=errors,
+    )
+    body = fields.text
     customer, office = resolve_place(scope_of(actor), customer_id, office_code, errors)
     if errors or office is None or body is None:
         raise ValidationFailed(fields=errors)
@@ -186,11 +240,11 @@ def record_voice(
         suggested_category_id=hint.category_id,
         suggested_sentiment=hint.sentiment,
         sentiment_score=hint.score,
-        details=clean,
-        contact_name=name,
-        contact_phone=phone,
-        contact_email=email,
-        external_id=ext,
+        details=fields.details,
+        contact_name=fields.contact_name,
+        contact_phone=fields.contact_phone,
+        contact_email=fields.contact_email,
+        external_id=fields.external_id,
         created_by_id=actor.id if actor is not None else None,
         created_at=now,
     )
