@@ -69,9 +69,14 @@ def test_bad_input_is_422_with_fields_and_nothing_is_stored(client, world):
     missing = client.post(URL, json={"channel": "web"}, headers=world.h["agent"])
     assert missing.status_code == 422 and "text" in missing.get_json()["error"]["fields"]
     assert count() == 0
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.entity_type == "voice")
-    ) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.entity_type == "voice")
+        )
+        == 0
+    )
 
 
 def test_text_of_20000_characters_is_accepted(client, world):
@@ -174,7 +179,9 @@ def test_list_filters(client, world):
     assert ids(office="SH", channel="web") == ["web"]
     bad = client.get(URL, query_string={"channel": "fax"}, headers=world.h["agent"])
     assert bad.status_code == 422 and "channel" in bad.get_json()["error"]["fields"]
-    assert client.get(URL, query_string={"cursor": "@@"}, headers=world.h["agent"]).status_code == 400
+    assert (
+        client.get(URL, query_string={"cursor": "@@"}, headers=world.h["agent"]).status_code == 400
+    )
 
 
 def test_chinese_search_with_two_and_four_characters(client, world):
@@ -199,7 +206,9 @@ def test_chinese_search_with_two_and_four_characters(client, world):
 def test_keyset_pagination_is_complete_and_stable(client, world):
     base = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
     for i in range(7):
-        post(client, world, text=f"第{i}条", occurred_at=(base + timedelta(hours=i % 3)).isoformat())
+        post(
+            client, world, text=f"第{i}条", occurred_at=(base + timedelta(hours=i % 3)).isoformat()
+        )
     seen, cursor = [], None
     while True:
         query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
