@@ -63,7 +63,7 @@ class VoiceForm(FlaskForm):  # type: ignore[misc]
     ) -> None:
         super().__init__(*args, **kwargs)
         self.channel.choices = {g: choices(items) for g, items in grouped().items()}
-        self.office.choices = choices(offices)
+        self.office.choices = choices([("", str(_l("The customer's office"))), *offices])
         none = ("", "—")
         self.dimension.choices = choices([none, *_pairs(DIMENSION)])
         self.category.choices = choices([none, *categories])

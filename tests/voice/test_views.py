@@ -261,3 +261,13 @@ def test_csrf_token_present_on_voice_page_forms(client, world, login_as):
     login_as(world.agent)
     page = client.get(f"/voices/{v.id}").get_data(as_text=True)
     assert csrf_from(page)
+
+
+def test_quick_form_files_into_the_customers_office_by_default(client, world, login_as, post_form):
+    login_as(world.qa)  # a company role has no office of its own
+    response = post_form(
+        "/voices/new",
+        {"channel": "hotline", "customer_id": str(world.customer_gz.id), "text": "广州的客户"},
+    )
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(Voice)).one().office_id == world.gz.id
