@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, lazyload
 
 from app.core.audit import AuditEvent, history
-from app.core.pagination import Page, keyset_page
+from app.core.pagination import BadCursor, Page, decode_cursor, encode_cursor
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.customers.queries import escape_like
+from app.db import UTCDateTime
 from app.extensions import db
 from app.issues.models import Category, Issue
 from app.org.models import Office
@@ -29,6 +30,7 @@ from app.voice.models import Voice, VoiceImport, VoiceIssueLink
 
 MAX_QUERY = 100
 TRIGRAM = 3
+NEWEST = (Voice.occurred_at.desc(), Voice.id.desc())
 
 
 @dataclass
@@ -58,6 +60,14 @@ def _dialect() -> str:
     return str(db.session.get_bind().dialect.name)
 
 
+def substring_clause(q: str) -> sa.ColumnElement[bool]:
+    """`q` anywhere in the text, checked row by row (no index)."""
+    pattern = f"%{escape_like(q)}%"
+    if _dialect() == "postgresql":
+        return Voice.text.ilike(pattern, escape="\\")
+    return Voice.text.like(pattern, escape="\\")  # SQLite LIKE ignores ASCII case already
+
+
 def text_clause(q: str) -> sa.ColumnElement[bool]:
     """Voices whose text contains `q` (case-insensitive for Latin letters)."""
     q = q.strip()[:MAX_QUERY]
@@ -72,10 +82,7 @@ def text_clause(q: str) -> sa.ColumnElement[bool]:
             .params(voice_q=phrase)
         )
         return Voice.id.in_(matches)
-    pattern = f"%{escape_like(q)}%"
-    if dialect == "postgresql":
-        return Voice.text.ilike(pattern, escape="\\")  # GIN trigram index for 3+ characters
-    return Voice.text.like(pattern, escape="\\")  # SQLite LIKE ignores ASCII case already
+    return substring_clause(q)  # PostgreSQL: served by the GIN trigram index for 3+ characters
 
 
 def _clauses(f: VoiceFilters) -> list[Any]:
@@ -100,30 +107,67 @@ def _clauses(f: VoiceFilters) -> list[Any]:
         clauses.append(Voice.occurred_at >= _day_start(f.date_from, f.tz))
     if f.date_to:
         clauses.append(Voice.occurred_at < _day_start(f.date_to + timedelta(days=1), f.tz))
-    if f.q and f.q.strip():
-        clauses.append(text_clause(f.q))
     return clauses
 
 
-def filtered(scope: Scope, f: VoiceFilters) -> sa.Select[Any]:
-    return sa.select(Voice).where(scope.office_filter(Voice.office_id), *_clauses(f))
+SCAN_WINDOW = 2000  # newest rows of the filtered inbox searched row by row before the index
 
 
-def list_voices(scope: Scope, f: VoiceFilters, *, limit: int, cursor: str | None) -> Page[Voice]:
-    """Newest first, keyset on (occurred_at, id); office, customer and category loaded in the
-    page's one query."""
-    stmt = filtered(scope, f).options(
+def _after(stmt: sa.Select[Any], cursor: str | None) -> sa.Select[Any]:
+    """Rows after the cursor's (occurred_at, id), newest first."""
+    if not cursor:
+        return stmt
+    at_raw, id_raw = decode_cursor(cursor, 2)
+    try:
+        at = datetime.fromisoformat(str(at_raw))
+        last_id = int(id_raw)
+    except (TypeError, ValueError) as exc:
+        raise BadCursor() from exc
+    if at.tzinfo is None:
+        raise BadCursor()
+    key = sa.tuple_(Voice.occurred_at, Voice.id)
+    bound = sa.tuple_(sa.literal(at, type_=UTCDateTime()), sa.literal(last_id))
+    return stmt.where(key < bound)
+
+
+def _page(stmt: sa.Select[Any], limit: int) -> Page[Voice]:
+    stmt = stmt.options(
         joinedload(Voice.office),
         joinedload(Voice.customer).options(lazyload(Customer.phones)),
         joinedload(Voice.category),
     )
-    return keyset_page(
-        stmt,
-        order=[Voice.occurred_at, Voice.id],
-        key=lambda v: [v.occurred_at.isoformat(), v.id],
-        limit=limit,
-        cursor=cursor,
+    rows = list(db.session.scalars(stmt.order_by(*NEWEST).limit(limit + 1)).unique())
+    last = rows[limit - 1] if len(rows) > limit else None
+    cursor = encode_cursor([last.occurred_at.isoformat(), last.id]) if last else None
+    return Page(items=rows[:limit], next_cursor=cursor)
+
+
+def list_voices(scope: Scope, f: VoiceFilters, *, limit: int, cursor: str | None) -> Page[Voice]:
+    """Newest first, keyset on (occurred_at, id); office, customer and category loaded in the
+    page's one query.
+
+    With a text query, the newest SCAN_WINDOW rows of the filtered inbox are searched row by row
+    first: a common phrase fills the page from them at once, where the trigram index would have
+    to collect every match (hundreds of thousands) before ordering them. Only when the window
+    does not fill the page (a rare phrase, or few rows) does the index answer."""
+    q = (f.q or "").strip()[:MAX_QUERY]
+    base = _after(
+        sa.select(Voice).where(scope.office_filter(Voice.office_id), *_clauses(f)), cursor
     )
+    if not q:
+        return _page(base, limit)
+    window = (
+        base.with_only_columns(Voice.id).order_by(*NEWEST).limit(SCAN_WINDOW).subquery("window")
+    )
+    scanned = _page(
+        sa.select(Voice).join(window, window.c.id == Voice.id).where(substring_clause(q)), limit
+    )
+    if scanned.next_cursor is not None:
+        return scanned
+    in_window = db.session.scalar(sa.select(sa.func.count()).select_from(window))
+    if (in_window or 0) < SCAN_WINDOW:
+        return scanned  # the window held every row: this is the whole answer
+    return _page(base.where(text_clause(q)), limit)
 
 
 # --- one voice -----------------------------------------------------------------------------------
