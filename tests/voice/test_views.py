@@ -271,3 +271,23 @@ def test_quick_form_files_into_the_customers_office_by_default(client, world, lo
     )
     assert response.status_code == 302
     assert db.session.scalars(sa.select(Voice)).one().office_id == world.gz.id
+
+
+def test_inbox_queries_do_not_grow_with_the_page(world, count_queries):
+    from app.core.scoping import Scope
+    from app.voice import queries
+
+    def statements():
+        with count_queries() as sql:
+            page = queries.list_voices(
+                Scope.for_user(world.agent), queries.VoiceFilters(), limit=50, cursor=None
+            )
+            for v in page.items:
+                _ = (v.office.code, v.customer.name, v.category)
+        return len(sql)
+
+    voice(world, "一")
+    few = statements()
+    for i in range(12):
+        voice(world, f"声音{i}", category="product_quality")
+    assert statements() == few
