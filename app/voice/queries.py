@@ -61,11 +61,12 @@ def _dialect() -> str:
 
 
 def substring_clause(q: str) -> sa.ColumnElement[bool]:
-    """`q` anywhere in the text, checked row by row (no index)."""
-    pattern = f"%{escape_like(q)}%"
+    """`q` anywhere in the text, checked row by row. On PostgreSQL as strpos(lower(...)), which
+    no index serves, so the planner cannot swap the window scan for a trigram bitmap scan that
+    collects every match of a common phrase."""
     if _dialect() == "postgresql":
-        return Voice.text.ilike(pattern, escape="\\")
-    return Voice.text.like(pattern, escape="\\")  # SQLite LIKE ignores ASCII case already
+        return sa.func.strpos(sa.func.lower(Voice.text), q.lower()) > 0
+    return Voice.text.like(f"%{escape_like(q)}%", escape="\\")  # SQLite LIKE ignores ASCII case
 
 
 def text_clause(q: str) -> sa.ColumnElement[bool]:
@@ -82,7 +83,10 @@ def text_clause(q: str) -> sa.ColumnElement[bool]:
             .params(voice_q=phrase)
         )
         return Voice.id.in_(matches)
-    return substring_clause(q)  # PostgreSQL: served by the GIN trigram index for 3+ characters
+    pattern = f"%{escape_like(q)}%"
+    if dialect == "postgresql":
+        return Voice.text.ilike(pattern, escape="\\")  # the GIN trigram index, 3+ characters
+    return Voice.text.like(pattern, escape="\\")
 
 
 def _clauses(f: VoiceFilters) -> list[Any]:
