@@ -185,6 +185,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(voice_import_bp)
 
+    from app.voice.views import bp as voice_bp
+
+    app.register_blueprint(voice_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

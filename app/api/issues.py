@@ -28,6 +28,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.issues import queries, services
 from app.issues.models import Issue
+from app.voice import services as voice_services
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,6 +85,8 @@ def create_issue(data: dict[str, Any]) -> Issue:
     A customer outside the caller's offices is answered as unknown: 422 on `customer_id`.
     """
     commitment = data.get("commitment") or {}
+    # from a voice: in scope and about this customer (else 422 `voice_id`), linked both ways
+    voice = voice_services.voice_for_issue(api_user(), data["voice_id"], data["customer_id"])
     issue = services.accept_issue(
         actor=api_user(),
         customer_id=data["customer_id"],
@@ -99,6 +102,8 @@ def create_issue(data: dict[str, Any]) -> Issue:
         voice_id=data["voice_id"],
         owner_id=data["owner_id"],
     )
+    if voice is not None:
+        voice_services.link_raised_issue(api_user(), voice, issue)
     db.session.commit()
     return issue
 

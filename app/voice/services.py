@@ -9,18 +9,20 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
-from app.core.errors import ValidationFailed
-from app.core.scoping import Scope
+from app.core.errors import Conflict, ValidationFailed
+from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.db import utcnow
 from app.extensions import db
-from app.issues.models import Category
+from app.issues.models import Category, Issue
+from app.issues.services import accept_issue
 from app.org.models import Office
 from app.voice.channels import CHANNELS, DETAIL_FIELDS, DETAIL_MAX, DIMENSIONS, SENTIMENTS, kind_of
 from app.voice.classification import suggest
-from app.voice.models import Voice
+from app.voice.models import REPEAT_TARGETS, Voice, VoiceIssueLink, VoiceRepeatDismissal
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -260,3 +262,268 @@ def record_voice(
         at=now,
     )
     return voice
+
+
+# --- creating with a source reference ------------------------------------------------------------
+
+
+def create_voice(*, actor: User | None, **fields: Any) -> Voice:
+    """record_voice, answering 409 `conflict` (naming the voice that holds it) when the
+    external id is already used in that office and channel. The insert runs in a savepoint, so
+    a refused voice leaves nothing behind, not even its audit row."""
+    try:
+        with db.session.begin_nested():
+            return record_voice(actor=actor, **fields)
+    except IntegrityError as exc:
+        existing = _holder_of_external_id(actor, fields)
+        if existing is None:
+            raise Conflict("The voice conflicts with one stored meanwhile; try again.") from exc
+        raise Conflict(
+            f"external_id {existing.external_id!r} is already used by voice "
+            f"{existing.reference} (id {existing.id}) in this office and channel.",
+            fields={"external_id": f"already used by voice {existing.id}"},
+        ) from exc
+
+
+def _holder_of_external_id(actor: User | None, fields: dict[str, Any]) -> Voice | None:
+    ext = (fields.get("external_id") or "").strip()
+    if not ext:
+        return None
+    errors: dict[str, str] = {}
+    scope = scope_of(actor)
+    _customer, office = resolve_place(
+        scope, fields.get("customer_id"), fields.get("office_code"), errors
+    )
+    if office is None:
+        return None
+    return db.session.scalars(
+        sa.select(Voice).where(
+            Voice.office_id == office.id,
+            Voice.channel == fields.get("channel"),
+            Voice.external_id == ext,
+        )
+    ).first()
+
+
+def get_voice(actor: User | None, voice_id: int, *, for_update: bool = False) -> Voice:
+    """A voice in the actor's scope; another office's voice is not found (404)."""
+    return get_scoped(Voice, voice_id, scope_of(actor), for_update=for_update)
+
+
+def _audit(
+    voice: Voice, actor: User | None, action: str, changes: dict[str, Any], at: datetime
+) -> None:
+    audit.record(
+        actor_id=actor.id if actor is not None else None,
+        entity_type="voice",
+        entity_id=voice.id,
+        action=action,
+        changes=changes,
+        office_id=voice.office_id,
+        at=at,
+    )
+
+
+# --- voice → issue -------------------------------------------------------------------------------
+
+
+def voice_for_issue(actor: User, voice_id: int | None, customer_id: int | None) -> Voice | None:
+    """The voice an issue is accepted from (POST /issues `voice_id`): in the actor's scope, and
+    about the issue's customer when the voice names one. Otherwise 422 on `voice_id`."""
+    if voice_id is None:
+        return None
+    voice = db.session.scalars(
+        sa.select(Voice).where(Voice.id == voice_id, scope_of(actor).office_filter(Voice.office_id))
+    ).first()
+    if voice is None:
+        raise ValidationFailed(fields={"voice_id": "unknown voice"})
+    if customer_id is not None and voice.customer_id not in (None, customer_id):
+        raise ValidationFailed(fields={"voice_id": "the voice is about another customer"})
+    return voice
+
+
+def link_raised_issue(actor: User, voice: Voice, issue: Issue, now: datetime | None = None) -> None:
+    """Both ways: issue.voice_id (set by accept_issue) and a "raised" link on the voice."""
+    now = now or utcnow()
+    issue.voice_id = voice.id
+    db.session.add(
+        VoiceIssueLink(
+            voice_id=voice.id, issue_id=issue.id, kind="raised", actor_id=actor.id, at=now
+        )
+    )
+    db.session.flush()
+    _audit(voice, actor, "raise_issue", {"issue": [None, issue.number]}, now)
+
+
+def raise_issue(
+    *,
+    actor: User,
+    voice_id: int,
+    title: str,
+    priority: str = "normal",
+    category: str | None = None,
+    commitment_text: str | None = None,
+    commitment_due_at: datetime | None = None,
+    owner_id: int | None = None,
+    now: datetime | None = None,
+) -> Issue:
+    """A voice that needs action becomes an issue: its customer, office, channel, text (as the
+    description), category and time (the SLA clock starts when the customer spoke) carry over."""
+    now = now or utcnow()
+    voice = get_voice(actor, voice_id)
+    errors: dict[str, str] = {}
+    customer_id = voice.customer_id
+    if customer_id is None:
+        errors["customer_id"] = "the voice has no customer; an issue needs one"
+    code = category or (voice.category.code if voice.category is not None else None)
+    if not code:
+        errors["category"] = "required"
+    if errors or customer_id is None or code is None:
+        raise ValidationFailed(fields=errors)
+    issue = accept_issue(
+        actor=actor,
+        customer_id=customer_id,
+        title=title,
+        description=voice.text,
+        channel=voice.channel,
+        category=code,
+        priority=priority,
+        office_code=voice.office.code,
+        received_at=voice.occurred_at,
+        commitment_text=commitment_text,
+        commitment_due_at=commitment_due_at,
+        voice_id=voice.id,
+        owner_id=owner_id,
+        now=now,
+    )
+    link_raised_issue(actor, voice, issue, now)
+    return issue
+
+
+# --- repeats: link and dismiss -------------------------------------------------------------------
+
+
+def _target_issue(actor: User, issue_id: int) -> Issue:
+    issue = db.session.scalars(
+        sa.select(Issue).where(Issue.id == issue_id, scope_of(actor).office_filter(Issue.office_id))
+    ).first()
+    if issue is None:
+        raise ValidationFailed(fields={"target": "unknown issue"})
+    return issue
+
+
+def link_repeat_of_issue(
+    *, actor: User, voice_id: int, issue_id: int, now: datetime | None = None
+) -> VoiceIssueLink:
+    """The voice repeats what an existing issue is about."""
+    now = now or utcnow()
+    voice = get_voice(actor, voice_id, for_update=True)
+    issue = _target_issue(actor, issue_id)
+    exists = db.session.scalars(
+        sa.select(VoiceIssueLink).where(
+            VoiceIssueLink.voice_id == voice.id, VoiceIssueLink.issue_id == issue.id
+        )
+    ).first()
+    if exists is not None:
+        raise Conflict(f"The voice is already linked to issue {issue.number}.")
+    link = VoiceIssueLink(
+        voice_id=voice.id, issue_id=issue.id, kind="repeat", actor_id=actor.id, at=now
+    )
+    db.session.add(link)
+    db.session.flush()
+    _audit(voice, actor, "link_repeat", {"repeats_issue": [None, issue.number]}, now)
+    return link
+
+
+def link_repeat_of_voice(
+    *, actor: User, voice_id: int, other_id: int, now: datetime | None = None
+) -> Voice:
+    """The voice repeats another: it joins that voice's group, whose first voice is the one
+    `repeat_of_id` points at (groups stay one level deep; the voice's own repeats follow it)."""
+    now = now or utcnow()
+    voice = get_voice(actor, voice_id, for_update=True)
+    other = db.session.scalars(
+        sa.select(Voice).where(Voice.id == other_id, scope_of(actor).office_filter(Voice.office_id))
+    ).first()
+    if other is None:
+        raise ValidationFailed(fields={"target": "unknown voice"})
+    root_id = other.repeat_of_id or other.id
+    if root_id == voice.id or other.id == voice.id:
+        raise ValidationFailed(fields={"target": "a voice cannot repeat itself"})
+    if voice.repeat_of_id == root_id:
+        raise Conflict("The voice is already a repeat of that one.")
+    before = voice.repeat_of_id
+    followers = list(db.session.scalars(sa.select(Voice).where(Voice.repeat_of_id == voice.id)))
+    voice.repeat_of_id = root_id
+    for follower in followers:
+        follower.repeat_of_id = root_id
+        _audit(follower, actor, "link_repeat", {"repeat_of": [voice.id, root_id]}, now)
+    db.session.flush()
+    _audit(voice, actor, "link_repeat", {"repeat_of": [before, root_id]}, now)
+    return voice
+
+
+def unlink_repeat(*, actor: User, voice_id: int, now: datetime | None = None) -> Voice:
+    now = now or utcnow()
+    voice = get_voice(actor, voice_id, for_update=True)
+    if voice.repeat_of_id is None:
+        raise ValidationFailed(fields={"target": "the voice is not marked as a repeat"})
+    before = voice.repeat_of_id
+    voice.repeat_of_id = None
+    db.session.flush()
+    _audit(voice, actor, "unlink_repeat", {"repeat_of": [before, None]}, now)
+    return voice
+
+
+def link_repeat(
+    *, actor: User, voice_id: int, target_kind: str, target_id: int, now: datetime | None = None
+) -> None:
+    if target_kind == "issue":
+        link_repeat_of_issue(actor=actor, voice_id=voice_id, issue_id=target_id, now=now)
+    elif target_kind == "voice":
+        link_repeat_of_voice(actor=actor, voice_id=voice_id, other_id=target_id, now=now)
+    else:
+        raise ValidationFailed(fields={"target_kind": "one of voice, issue"})
+
+
+def dismiss_repeat(
+    *, actor: User, voice_id: int, target_kind: str, target_id: int, now: datetime | None = None
+) -> bool:
+    """Remember that a candidate is not a repeat of this voice, so it is not offered again.
+    Idempotent: dismissing twice keeps one row (returns False the second time)."""
+    now = now or utcnow()
+    voice = get_voice(actor, voice_id)
+    if target_kind not in REPEAT_TARGETS:
+        raise ValidationFailed(fields={"target_kind": "one of voice, issue"})
+    if target_kind == "issue":
+        _target_issue(actor, target_id)
+    elif (
+        db.session.scalars(
+            sa.select(Voice.id).where(
+                Voice.id == target_id, scope_of(actor).office_filter(Voice.office_id)
+            )
+        ).first()
+        is None
+    ):
+        raise ValidationFailed(fields={"target": "unknown voice"})
+    exists = db.session.scalars(
+        sa.select(VoiceRepeatDismissal.id).where(
+            VoiceRepeatDismissal.voice_id == voice.id,
+            VoiceRepeatDismissal.target_kind == target_kind,
+            VoiceRepeatDismissal.target_id == target_id,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    db.session.add(
+        VoiceRepeatDismissal(
+            voice_id=voice.id,
+            target_kind=target_kind,
+            target_id=target_id,
+            actor_id=actor.id,
+            at=now,
+        )
+    )
+    db.session.flush()
+    _audit(voice, actor, "dismiss_repeat", {target_kind: [None, target_id]}, now)
+    return True
