@@ -1,0 +1,86 @@
+"""The one date-bucketing helper for reports, the same SQL on SQLite and PostgreSQL.
+
+Period edges (ISO weeks, months, ageing limits) are computed in Python, in each office's time
+zone, and turned into UTC instants; the database only compares a column with those instants.
+`bucket(column, edges)` is a CASE that numbers the half-open interval holding the value
+(`edges[i] <= column < edges[i + 1]` → i), so `GROUP BY bucket(...)` counts per period with the
+indexes on (office_id, <time column>) and no dialect-specific date function.
+
+Offices in different time zones have different edges for the same week: `ZonedEdges` carries
+one list of edges per group of offices sharing a zone, and the CASE picks the group's edges by
+office.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class ZonedEdges:
+    """Edges per group of offices that share a time zone (`office_ids` None: every office)."""
+
+    groups: tuple[tuple[tuple[int, ...] | None, tuple[datetime, ...]], ...]
+
+    @classmethod
+    def single(cls, edges: Sequence[datetime]) -> ZonedEdges:
+        return cls(((None, tuple(edges)),))
+
+    @property
+    def count(self) -> int:
+        """Number of buckets (one fewer than edges)."""
+        return len(self.groups[0][1]) - 1
+
+    def first(self) -> datetime:
+        return min(edges[0] for _, edges in self.groups)
+
+    def last(self) -> datetime:
+        return max(edges[-1] for _, edges in self.groups)
+
+
+def _office_clause(office_column: Any, office_ids: tuple[int, ...] | None) -> Any:
+    return sa.true() if office_ids is None else office_column.in_(office_ids)
+
+
+def bucket(column: Any, edges: ZonedEdges, office_column: Any = None) -> sa.Case[Any]:
+    """CASE numbering the interval of `edges` that holds `column` (NULL outside them)."""
+    whens: list[tuple[Any, int]] = []
+    for office_ids, group_edges in edges.groups:
+        where = _office_clause(office_column, office_ids) if office_ids is not None else None
+        for i in range(len(group_edges) - 1):
+            cond = sa.and_(column >= group_edges[i], column < group_edges[i + 1])
+            whens.append((sa.and_(where, cond) if where is not None else cond, i))
+    return sa.case(*whens, else_=sa.null())
+
+
+def within(column: Any, edges: ZonedEdges, office_column: Any = None) -> Any:
+    """WHERE clause: `column` lies inside the first and last edge (of its office's group)."""
+    clauses = []
+    for office_ids, group_edges in edges.groups:
+        cond = sa.and_(column >= group_edges[0], column < group_edges[-1])
+        if office_ids is not None:
+            cond = sa.and_(_office_clause(office_column, office_ids), cond)
+        clauses.append(cond)
+    return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
+
+
+def at_edge(edges: ZonedEdges, index: int, office_column: Any) -> Any:
+    """The instant `edges[index]` of each row's office group, as a SQL value."""
+    if len(edges.groups) == 1:
+        return sa.literal(edges.groups[0][1][index], type_=_utc_type())
+    whens = [
+        (_office_clause(office_column, ids), sa.literal(group[index], type_=_utc_type()))
+        for ids, group in edges.groups
+    ]
+    return sa.case(*whens)
+
+
+def _utc_type() -> Any:
+    from app.db import UTCDateTime
+
+    return UTCDateTime()
