@@ -160,6 +160,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(admin_bp)
 
+    from app.reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

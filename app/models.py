@@ -5,6 +5,7 @@ from app.core import audit, outbox
 from app.customers import models as customer_models
 from app.issues import models as issue_models
 from app.org import models as org_models
+from app.reports import models as report_models
 from app.scheduler import models as scheduler_models
 from app.voice import models as voice_models
 
@@ -15,6 +16,7 @@ __all__ = [
     "issue_models",
     "org_models",
     "outbox",
+    "report_models",
     "scheduler_models",
     "voice_models",
 ]

@@ -39,9 +39,9 @@ def init_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
-    from app.api import customers, issues, org
+    from app.api import customers, issues, org, reports
 
-    for module in (org, customers, issues):
+    for module in (org, customers, issues, reports):
         for blp in module.BLUEPRINTS:
             csrf.exempt(blp)
             api.register_blueprint(blp)

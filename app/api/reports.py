@@ -1,0 +1,108 @@
+"""/api/v1/reports: the weekly monitoring as JSON, the same figures as the report page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from marshmallow import Schema, fields
+
+from app.api import api_user, make_blueprint
+from app.api.issue_schemas import ErrorEnvelopeSchema
+from app.auth.permissions import has_role
+from app.auth.roles import MANAGER_ROLES
+from app.core.errors import Forbidden
+from app.core.scoping import Scope
+from app.db import utcnow
+from app.reports import services
+from app.reports.dto import WeeklyReport
+from app.reports.periods import Week, resolve_scope
+
+reports = make_blueprint("reports_api", "/reports", "Reports (周监控, 月度质量分析)")
+BLUEPRINTS = [reports]
+
+
+class WeeklyQuery(Schema):
+    office = fields.String(load_default=None, metadata={"description": "office code"})
+    region = fields.String(load_default=None, metadata={"description": "region code"})
+    week = fields.String(
+        load_default=None, metadata={"description": "ISO week, e.g. 2026-W47; default: last"}
+    )
+
+
+class ReportSchema(Schema):
+    kind = fields.String()
+    scope = fields.Dict()
+    period = fields.String()
+    previous_period = fields.String()
+    starts_on = fields.String()
+    ends_on = fields.String()
+    timezone = fields.String()
+    source = fields.String(metadata={"description": "live, or snapshot"})
+    generated_at = fields.String()
+    figures = fields.Dict(
+        metadata={"description": "name → {value, previous, change, n, n_previous}"}
+    )
+    breakdowns = fields.Dict(metadata={"description": "section → [{key, value, previous}]"})
+    backlog = fields.List(fields.Dict())
+    rows = fields.List(fields.Dict())
+    discuss = fields.List(fields.Dict())
+
+
+def _require_manager() -> None:
+    if not has_role(api_user(), *MANAGER_ROLES):
+        raise Forbidden("Reports are for managers and quality staff.")
+
+
+def weekly_json(report: WeeklyReport, source: str = "live") -> dict[str, Any]:
+    data = report.to_dict()
+    figures = {
+        name: {**data["figures"][name], "change": f.change} for name, f in report.figures.items()
+    }
+    sections = (
+        "escalations_by_level",
+        "ageing",
+        "categories",
+        "root_causes",
+        "ratings",
+        "voices_by_channel",
+        "voices_by_kind",
+        "voices_by_sentiment",
+    )
+    return {
+        "kind": "weekly",
+        "scope": {"kind": report.scope_kind, "code": report.scope_code, "name": report.scope_name},
+        "period": report.period,
+        "previous_period": report.previous_period,
+        "starts_on": report.starts_on,
+        "ends_on": report.ends_on,
+        "timezone": report.timezone,
+        "source": source,
+        "generated_at": report.generated_at,
+        "figures": figures,
+        "breakdowns": {name: data[name] for name in sections},
+        "backlog": data["backlog"],
+        "rows": data["rows"],
+        "discuss": data["discuss"],
+    }
+
+
+@reports.route("/weekly", methods=["GET"])
+@reports.arguments(WeeklyQuery, location="query")
+@reports.response(200, ReportSchema)
+@reports.alt_response(404, schema=ErrorEnvelopeSchema, description="unknown or out of scope")
+@reports.alt_response(422, schema=ErrorEnvelopeSchema, description="malformed week")
+def weekly(args: dict[str, Any]) -> Any:
+    """The weekly monitoring (代表处周监控) of an office, a region, or the company (neither).
+
+    Each figure beside the previous week's. Scope as the pages: an office manager gets their
+    office, a regional manager their region and its offices, company roles everything.
+    """
+    _require_manager()
+    scope = resolve_scope(Scope.for_user(api_user()), office=args["office"], region=args["region"])
+    week = (
+        Week.parse(args["week"])
+        if args["week"]
+        else Week.last_complete(utcnow(), current_app.config["TIMEZONE"])
+    )
+    return weekly_json(services.weekly_report(scope, week, utcnow()))

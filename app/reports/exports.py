@@ -1,0 +1,54 @@
+"""Report exports: one section per table of the report, built from the same DTOs as the page
+(through the chart tables, never from the figures), neutralised by app.core.exports."""
+
+from __future__ import annotations
+
+from app.core.exports import Section
+from app.reports.charts import Chart
+from app.reports.dto import WeeklyReport
+from app.reports.services import HEADLINE
+from app.reports.texts import ReportTexts
+
+
+def figures_section(report: WeeklyReport, texts: ReportTexts) -> Section:
+    headers = [
+        texts.text("figure"),
+        report.period,
+        report.previous_period,
+        texts.text("change"),
+        texts.text("sample"),
+    ]
+    names = (*HEADLINE, "escalated_l1", "escalated_l2", "escalated_l3")
+    rows = [
+        [texts.text(n), f.value, f.previous, f.change, f.n]
+        for n in names
+        for f in [report.figures[n]]
+    ]
+    return Section(texts.text("figures"), headers, rows)
+
+
+def discuss_section(report: WeeklyReport, texts: ReportTexts) -> Section:
+    headers = [
+        texts.text(k)
+        for k in ("number", "title", "office", "category", "status", "level", "resolve_due")
+    ]
+    rows = [
+        [
+            i.number,
+            i.title,
+            i.office_code,
+            texts.name(i.category_zh, i.category_en),
+            i.status,
+            i.escalation_level,
+            i.resolve_due_at,
+        ]
+        for i in report.discuss
+    ]
+    return Section(texts.text("discuss"), headers, rows)
+
+
+def weekly_sections(report: WeeklyReport, charts: list[Chart], texts: ReportTexts) -> list[Section]:
+    sections = [figures_section(report, texts)]
+    sections += [Section(c.title, c.table.headers, c.table.rows) for c in charts]
+    sections.append(discuss_section(report, texts))
+    return sections

@@ -1,0 +1,194 @@
+"""Report pages: the weekly monitoring (live or a kept snapshot), its exports, and plotly.js
+served from the installed plotly package."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+import plotly
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from app.auth.permissions import require_roles
+from app.auth.roles import MANAGER_ROLES
+from app.core import timeutils
+from app.core.exports import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
+from app.core.scoping import Scope
+from app.db import utcnow
+from app.issues import labels
+from app.reports import charts, exports, services, snapshots
+from app.reports import texts as texts_module
+from app.reports.dto import WeeklyReport
+from app.reports.models import ReportSnapshot
+from app.reports.periods import ReportScope, Week, resolve_scope
+from app.reports.texts import ReportTexts
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+PLOTLY_JS = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
+ONE_YEAR = 365 * 24 * 3600
+
+
+@bp.get("/plotly-<version>.min.js")
+def plotly_js(version: str) -> Any:
+    """plotly.js from the installed package; the version in the URL makes it cacheable forever."""
+    if version != plotly.__version__:
+        abort(404)
+    response = send_file(PLOTLY_JS, mimetype="text/javascript", max_age=ONE_YEAR)
+    response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    return response
+
+
+@bp.app_context_processor
+def _plotly_url() -> dict[str, Any]:
+    return {"plotly_js_url": lambda: url_for("reports.plotly_js", version=plotly.__version__)}
+
+
+def _scope_from_args() -> ReportScope:
+    return resolve_scope(
+        Scope.for_user(current_user),
+        office=request.args.get("office") or None,
+        region=request.args.get("region") or None,
+    )
+
+
+def _week(scope: ReportScope) -> Week:
+    key = request.args.get("week")
+    if key:
+        return Week.parse(key)
+    return Week.last_complete(utcnow(), current_app.config["TIMEZONE"])
+
+
+@bp.get("/")
+@require_roles(*MANAGER_ROLES)
+def index() -> Any:
+    user_scope = Scope.for_user(current_user)
+    scope = resolve_scope(user_scope)
+    week = Week.last_complete(utcnow(), current_app.config["TIMEZONE"])
+    return render_template(
+        "reports/index.html",
+        scope=scope,
+        scope_args=_args(scope),
+        week=week,
+        snapshots=snapshots.recent_snapshots(user_scope),
+        kind_labels=texts_module.KIND_LABELS,
+    )
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/weekly")
+@require_roles(*MANAGER_ROLES)
+def weekly() -> Any:
+    scope = _scope_from_args()
+    week = _week(scope)
+    now = utcnow()
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "csv", "xlsx"):
+        abort(400)
+    report = services.weekly_report(scope, week, now)
+    texts = ReportTexts()
+    report_charts = charts.weekly_charts(report, texts)
+    if fmt != "html":
+        sections = exports.weekly_sections(report, report_charts, texts)
+        name = f"weekly-{scope.key.replace(':', '-')}-{week.key}.{fmt}"
+        if fmt == "csv":
+            return _download(to_csv(sections), CSV_MIME, name)
+        return _download(to_xlsx(sections), XLSX_MIME, name)
+    kept = snapshots.find_snapshot("weekly", scope.key, week.key)
+    return _render_weekly(
+        report,
+        report_charts,
+        texts,
+        scope,
+        week,
+        snapshot=None,
+        snapshot_url=url_for("reports.snapshot", snapshot_id=kept.id) if kept else None,
+    )
+
+
+def _render_weekly(
+    report: WeeklyReport,
+    report_charts: list[charts.Chart],
+    texts: ReportTexts,
+    scope: ReportScope,
+    week: Week,
+    *,
+    snapshot: ReportSnapshot | None,
+    snapshot_url: str | None,
+) -> Any:
+    return render_template(
+        "reports/weekly.html",
+        report=report,
+        charts=report_charts,
+        texts=texts,
+        scope=scope,
+        week=week,
+        snapshot=snapshot,
+        snapshot_taken=_local_text(snapshot.created_at) if snapshot else None,
+        snapshot_url=snapshot_url,
+        headline=services.HEADLINE,
+        args=_args(scope),
+        can_next=week.shift(1).monday <= utcnow().date(),
+        status_labels={k: str(v) for k, v in labels.STATUS.items()},
+    )
+
+
+def _local_text(at: datetime) -> str:
+    return timeutils.local(at, current_app.config["TIMEZONE"]).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.get("/snapshots/<int:snapshot_id>")
+@require_roles(*MANAGER_ROLES)
+def snapshot(snapshot_id: int) -> Any:
+    """A kept snapshot: the figures as they were when the job took it."""
+    kept = snapshots.get_snapshot(Scope.for_user(current_user), snapshot_id)
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "csv", "xlsx"):
+        abort(400)
+    report = WeeklyReport.from_dict(kept.data)
+    scope = resolve_scope(
+        Scope.for_user(current_user),
+        office=report.scope_code if report.scope_kind == "office" else None,
+        region=report.scope_code if report.scope_kind == "region" else None,
+    )
+    texts = ReportTexts()
+    report_charts = charts.weekly_charts(report, texts)
+    if fmt != "html":
+        sections = exports.weekly_sections(report, report_charts, texts)
+        name = f"weekly-{kept.scope_key.replace(':', '-')}-{kept.period}-snapshot.{fmt}"
+        if fmt == "csv":
+            return _download(to_csv(sections), CSV_MIME, name)
+        return _download(to_xlsx(sections), XLSX_MIME, name)
+    return _render_weekly(
+        report,
+        report_charts,
+        texts,
+        scope,
+        Week.parse(kept.period),
+        snapshot=kept,
+        snapshot_url=None,
+    )
+
+
+def _args(scope: ReportScope) -> dict[str, str]:
+    if scope.kind == "office":
+        return {"office": scope.code or ""}
+    if scope.kind == "region":
+        return {"region": scope.code or ""}
+    return {}
