@@ -11,12 +11,13 @@ from app.api import api_user, make_blueprint
 from app.api.issue_schemas import ErrorEnvelopeSchema
 from app.auth.permissions import has_role
 from app.auth.roles import MANAGER_ROLES
-from app.core.errors import Forbidden
+from app.core.errors import Forbidden, NotFound
 from app.core.scoping import Scope
 from app.db import utcnow
 from app.reports import services
 from app.reports.dto import WeeklyReport
 from app.reports.periods import Week, resolve_scope
+from app.reports.snapshots import find_snapshot
 
 reports = make_blueprint("reports_api", "/reports", "Reports (周监控, 月度质量分析)")
 BLUEPRINTS = [reports]
@@ -27,6 +28,10 @@ class WeeklyQuery(Schema):
     region = fields.String(load_default=None, metadata={"description": "region code"})
     week = fields.String(
         load_default=None, metadata={"description": "ISO week, e.g. 2026-W47; default: last"}
+    )
+    snapshot = fields.Boolean(
+        load_default=False,
+        metadata={"description": "the kept snapshot (figures as they were) instead of live"},
     )
 
 
@@ -105,4 +110,9 @@ def weekly(args: dict[str, Any]) -> Any:
         if args["week"]
         else Week.last_complete(utcnow(), current_app.config["TIMEZONE"])
     )
+    if args["snapshot"]:
+        kept = find_snapshot("weekly", scope.key, week.key)
+        if kept is None:
+            raise NotFound("No snapshot is kept for this scope and week.")
+        return weekly_json(WeeklyReport.from_dict(kept.data), "snapshot")
     return weekly_json(services.weekly_report(scope, week, utcnow()))
