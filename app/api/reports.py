@@ -15,8 +15,9 @@ from app.core.errors import Forbidden, NotFound
 from app.core.scoping import Scope
 from app.db import utcnow
 from app.reports import services
-from app.reports.dto import WeeklyReport
-from app.reports.periods import Week, resolve_scope
+from app.reports.dto import MonthlyReview, WeeklyReport
+from app.reports.periods import Month, Week, resolve_review_scope, resolve_scope
+from app.reports.review import monthly_review
 from app.reports.snapshots import find_snapshot
 
 reports = make_blueprint("reports_api", "/reports", "Reports (周监控, 月度质量分析)")
@@ -49,9 +50,22 @@ class ReportSchema(Schema):
         metadata={"description": "name → {value, previous, change, n, n_previous}"}
     )
     breakdowns = fields.Dict(metadata={"description": "section → [{key, value, previous}]"})
+    last_year_period = fields.String()
     backlog = fields.List(fields.Dict())
+    trend = fields.List(fields.Dict())
     rows = fields.List(fields.Dict())
     discuss = fields.List(fields.Dict())
+
+
+class QualityQuery(Schema):
+    region = fields.String(load_default=None, metadata={"description": "region code"})
+    month = fields.String(
+        load_default=None, metadata={"description": "month, e.g. 2026-11; default: last"}
+    )
+    snapshot = fields.Boolean(
+        load_default=False,
+        metadata={"description": "the kept snapshot (figures as they were) instead of live"},
+    )
 
 
 def _require_manager() -> None:
@@ -116,3 +130,62 @@ def weekly(args: dict[str, Any]) -> Any:
             raise NotFound("No snapshot is kept for this scope and week.")
         return weekly_json(WeeklyReport.from_dict(kept.data), "snapshot")
     return weekly_json(services.weekly_report(scope, week, utcnow()))
+
+
+def quality_json(review: MonthlyReview, source: str = "live") -> dict[str, Any]:
+    data = review.to_dict()
+    figures = {
+        name: {**data["figures"][name], "change": f.change, "change_last_year": f.change_last_year}
+        for name, f in review.figures.items()
+    }
+    return {
+        "kind": "quality",
+        "scope": {"kind": review.scope_kind, "code": review.scope_code, "name": review.scope_name},
+        "period": review.period,
+        "previous_period": review.previous_period,
+        "last_year_period": review.last_year_period,
+        "starts_on": review.starts_on,
+        "ends_on": review.ends_on,
+        "timezone": review.timezone,
+        "source": source,
+        "generated_at": review.generated_at,
+        "figures": figures,
+        "breakdowns": {
+            name: data[name]
+            for name in (
+                "pareto_root_causes",
+                "pareto_categories",
+                "responsible",
+                "escalations_by_office",
+            )
+        },
+        "trend": data["trend"],
+        "rows": data["rows"],
+    }
+
+
+@reports.route("/quality", methods=["GET"])
+@reports.arguments(QualityQuery, location="query")
+@reports.response(200, ReportSchema)
+@reports.alt_response(403, schema=ErrorEnvelopeSchema, description="office roles")
+@reports.alt_response(404, schema=ErrorEnvelopeSchema, description="unknown or out of scope")
+@reports.alt_response(422, schema=ErrorEnvelopeSchema, description="malformed month")
+def quality(args: dict[str, Any]) -> Any:
+    """The monthly quality review (月度问题质量分析) of a region, or the company (no region).
+
+    Each figure beside the previous month and the same month last year; CSAT (ratings 4–5 of
+    closed issues) with n and its 95 % margin; Paretos with cumulative shares.
+    """
+    _require_manager()
+    scope = resolve_review_scope(Scope.for_user(api_user()), region=args["region"])
+    month = (
+        Month.parse(args["month"])
+        if args["month"]
+        else Month.last_complete(utcnow(), current_app.config["TIMEZONE"])
+    )
+    if args["snapshot"]:
+        kept = find_snapshot("monthly", scope.key, month.key)
+        if kept is None:
+            raise NotFound("No snapshot is kept for this scope and month.")
+        return quality_json(MonthlyReview.from_dict(kept.data), "snapshot")
+    return quality_json(monthly_review(scope, month, utcnow()))

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import plotly.graph_objects as go
 
-from app.reports.dto import Item, ScopeRow, WeeklyReport
+from app.reports.dto import Item, MonthlyReview, ParetoItem, ScopeRow, WeeklyReport
 
 CURRENT_COLOUR = "#1f5fa8"
 PREVIOUS_COLOUR = "#a9bfd8"
@@ -24,7 +24,7 @@ COUNT_FIGURES = ("new", "closed", "open", "overdue", "escalated", "reopened")
 class Texts(Protocol):
     def text(self, key: str) -> str: ...
 
-    def item(self, section: str, item: Item) -> str: ...
+    def item(self, section: str, item: Item | ParetoItem) -> str: ...
 
 
 @dataclass
@@ -213,4 +213,137 @@ def weekly_charts(report: WeeklyReport, texts: Texts) -> list[Chart]:
         item_bars("voices_kind", "voices_by_kind", report.voices_by_kind, texts),
         item_bars("voices_sentiment", "voices_by_sentiment", report.voices_by_sentiment, texts),
     ]
+    return charts
+
+
+# --- the monthly quality review -------------------------------------------------------------
+
+
+def pareto_chart(chart_id: str, section: str, items: list[ParetoItem], texts: Texts) -> Chart:
+    """Bars largest first and the cumulative share on a second axis (the 80 % line drawn)."""
+    title = texts.text(section)
+    labels = [texts.item(section, i) for i in items]
+    fig = go.Figure(
+        data=[
+            go.Bar(
+                name=texts.text("this_period"),
+                x=labels,
+                y=[i.value for i in items],
+                marker_color=CURRENT_COLOUR,
+            ),
+            go.Scatter(
+                name=texts.text("cumulative"),
+                x=labels,
+                y=[round(i.cumulative * 100, 1) for i in items],
+                yaxis="y2",
+                mode="lines+markers",
+                line={"color": "#c0392b"},
+            ),
+        ],
+        layout={
+            **_layout(title),
+            "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 105], "ticksuffix": "%"},
+            "shapes": [
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "yref": "y2",
+                    "y0": 80,
+                    "y1": 80,
+                    "line": {"dash": "dot", "color": "#888"},
+                }
+            ],
+        },
+    )
+    headers = [
+        "",
+        texts.text("this_period"),
+        texts.text("share"),
+        texts.text("cumulative"),
+        texts.text("previous_period"),
+        texts.text("last_year"),
+    ]
+    rows = [
+        [label, i.value, i.share, i.cumulative, i.previous, i.last_year]
+        for label, i in zip(labels, items, strict=True)
+    ]
+    return Chart(chart_id, title, _to_dict(fig), Table(headers, rows, frozenset({2, 3})))
+
+
+def month_trend(review: MonthlyReview, texts: Texts) -> Chart:
+    title = texts.text("trend_12_months")
+    periods = [p.period for p in review.trend]
+    fig = go.Figure(
+        data=[
+            go.Bar(
+                name=texts.text("new"),
+                x=periods,
+                y=[p.new for p in review.trend],
+                marker_color=PREVIOUS_COLOUR,
+            ),
+            go.Bar(
+                name=texts.text("closed"),
+                x=periods,
+                y=[p.closed for p in review.trend],
+                marker_color=CURRENT_COLOUR,
+            ),
+            go.Scatter(
+                name=texts.text("csat"),
+                x=periods,
+                y=[None if p.csat is None else round(p.csat * 100, 1) for p in review.trend],
+                yaxis="y2",
+                mode="lines+markers",
+                line={"color": "#2e8b57"},
+            ),
+        ],
+        layout={
+            **_layout(title),
+            "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 100], "ticksuffix": "%"},
+        },
+    )
+    headers = [
+        texts.text("month"),
+        texts.text("new"),
+        texts.text("closed"),
+        texts.text("sample"),
+        texts.text("csat"),
+    ]
+    rows = [[p.period, p.new, p.closed, p.rated, p.csat] for p in review.trend]
+    return Chart("trend", title, _to_dict(fig), Table(headers, rows, frozenset({4})))
+
+
+def escalations_by_office(review: MonthlyReview, texts: Texts) -> Chart:
+    title = texts.text("escalations_by_office")
+    labels = [r.office_code for r in review.escalations_by_office]
+    fig = go.Figure(
+        data=[
+            go.Bar(
+                name=f"L{level}",
+                x=labels,
+                y=[r.levels[level - 1] for r in review.escalations_by_office],
+            )
+            for level in (1, 2, 3)
+        ],
+        layout={**_layout(title), "barmode": "stack"},
+    )
+    headers = [texts.text("office"), "L1", "L2", "L3", texts.text("previous_period")]
+    rows = [
+        [f"{r.office_code} {r.office_name}", *r.levels, r.previous]
+        for r in review.escalations_by_office
+    ]
+    return Chart("escalations_office", title, _to_dict(fig), Table(headers, rows))
+
+
+def monthly_charts(review: MonthlyReview, texts: Texts) -> list[Chart]:
+    charts = [
+        month_trend(review, texts),
+        pareto_chart("pareto_causes", "pareto_root_causes", review.pareto_root_causes, texts),
+        pareto_chart("pareto_categories", "pareto_categories", review.pareto_categories, texts),
+        pareto_chart("responsible", "responsible", review.responsible, texts),
+        escalations_by_office(review, texts),
+    ]
+    if review.rows:
+        charts.append(scope_rows(review.rows, texts))
     return charts

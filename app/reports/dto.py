@@ -124,3 +124,91 @@ class WeeklyReport:
 
 def figures_from(data: dict[str, Any]) -> dict[str, Figure]:
     return {name: Figure(**f) for name, f in data.items()}
+
+
+@dataclass
+class MonthFigure(Figure):
+    """A monthly figure: also the same month last year, and a 95 % margin for shares."""
+
+    last_year: Number = None
+    n_last_year: int | None = None
+    margin: float | None = None
+
+    @property
+    def change_last_year(self) -> Number:
+        if self.value is None or self.last_year is None:
+            return None
+        diff = self.value - self.last_year
+        return round(diff, 4) if isinstance(diff, float) else diff
+
+
+@dataclass
+class ParetoItem:
+    """One bar of a Pareto chart: its count, share of the total and cumulative share (this
+    month), beside the previous month and the same month last year."""
+
+    key: str
+    value: int
+    share: float
+    cumulative: float
+    previous: int = 0
+    last_year: int = 0
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+@dataclass
+class MonthPoint:
+    period: str
+    new: int
+    closed: int
+    rated: int
+    csat: float | None
+
+
+@dataclass
+class EscalationRow:
+    office_code: str
+    office_name: str
+    levels: list[int]  # escalations to level 1, 2, 3 this month
+    previous: int  # all levels, the previous month
+
+
+@dataclass
+class MonthlyReview:
+    scope_kind: str
+    scope_code: str | None
+    scope_name: str
+    period: str
+    previous_period: str
+    last_year_period: str
+    starts_on: str
+    ends_on: str
+    timezone: str
+    generated_at: str
+    figures: dict[str, MonthFigure]
+    pareto_root_causes: list[ParetoItem]
+    pareto_categories: list[ParetoItem]
+    responsible: list[ParetoItem]
+    escalations_by_office: list[EscalationRow]
+    trend: list[MonthPoint]
+    rows: list[ScopeRow]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonthlyReview:
+        values = dict(data)
+        values["figures"] = {n: MonthFigure(**f) for n, f in data["figures"].items()}
+        for name in ("pareto_root_causes", "pareto_categories", "responsible"):
+            values[name] = [ParetoItem(**i) for i in data[name]]
+        values["escalations_by_office"] = [
+            EscalationRow(**r) for r in data["escalations_by_office"]
+        ]
+        values["trend"] = [MonthPoint(**p) for p in data["trend"]]
+        values["rows"] = [
+            ScopeRow(r["kind"], r["code"], r["name"], figures_from(r["figures"]))
+            for r in data["rows"]
+        ]
+        return cls(**values)

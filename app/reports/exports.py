@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.core.exports import Section
 from app.reports.charts import Chart
-from app.reports.dto import WeeklyReport
+from app.reports.dto import MonthlyReview, WeeklyReport
 from app.reports.services import HEADLINE
 from app.reports.texts import ReportTexts
 
@@ -52,3 +52,41 @@ def weekly_sections(report: WeeklyReport, charts: list[Chart], texts: ReportText
     sections += [Section(c.title, c.table.headers, c.table.rows) for c in charts]
     sections.append(discuss_section(report, texts))
     return sections
+
+
+MONTH_HEADLINE = (*HEADLINE, "repeat_links")
+
+
+def review_figures_section(review: MonthlyReview, texts: ReportTexts) -> Section:
+    headers = [
+        texts.text("figure"),
+        review.period,
+        review.previous_period,
+        texts.text("change"),
+        review.last_year_period,
+        texts.text("change"),
+        texts.text("sample"),
+        texts.text("margin"),
+    ]
+    rows = [
+        [
+            texts.text(n),
+            f.value,
+            f.previous,
+            f.change,
+            f.last_year,
+            f.change_last_year,
+            f.n,
+            f.margin,
+        ]
+        for n in MONTH_HEADLINE
+        for f in [review.figures[n]]
+    ]
+    return Section(texts.text("figures"), headers, rows)
+
+
+def monthly_sections(
+    review: MonthlyReview, charts: list[Chart], texts: ReportTexts
+) -> list[Section]:
+    sections = [review_figures_section(review, texts)]
+    return sections + [Section(c.title, c.table.headers, c.table.rows) for c in charts]

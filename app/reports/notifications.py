@@ -11,7 +11,7 @@ from app.auth.models import User
 from app.auth.roles import Role
 from app.core.outbox_service import enqueue_email
 from app.extensions import db
-from app.reports.dto import Figure, WeeklyReport
+from app.reports.dto import Figure, MonthlyReview, WeeklyReport
 from app.reports.models import ReportSnapshot
 from app.reports.periods import ReportScope
 
@@ -75,11 +75,48 @@ def summary_body(report: WeeklyReport, link: str) -> str:
     return "\n".join(lines)
 
 
-def notify_snapshot(snapshot: ReportSnapshot, scope: ReportScope, report: WeeklyReport) -> int:
+REVIEW_SUMMARY = (
+    ("new", "新增问题", "New issues"),
+    ("closed", "关闭", "Closed"),
+    ("escalated", "升级", "Escalated"),
+    ("reopened", "重开", "Reopened"),
+    ("repeats", "重复的客户声音", "Repeat voices"),
+    ("sla_resolution_rate", "解决 SLA 达成率", "Resolution SLA met"),
+    ("csat", "CSAT", "CSAT"),
+)
+
+
+def review_body(review: MonthlyReview, link: str) -> str:
+    where = review.scope_name if review.scope_kind != "company" else "公司 / Company"
+    lines = [
+        f"月度问题质量分析 {review.period}：{where}",
+        f"Monthly quality review {review.period}: {where}",
+        f"与 {review.previous_period} 对比 / compared with {review.previous_period}",
+        "",
+    ]
+    lines += [_line(n, zh, en, review.figures[n]) for n, zh, en in REVIEW_SUMMARY]
+    csat = review.figures["csat"]
+    if csat.margin is not None:
+        lines.append(f"CSAT ±{csat.margin * 100:.1f}% (n={csat.n})")
+    if review.pareto_root_causes:
+        top = review.pareto_root_causes[0]
+        name = top.name_zh or top.key
+        lines.append(f"首要根本原因 / Top root cause: {name} ({top.value}, {top.share * 100:.0f}%)")
+    lines += ["", link, ""]
+    return "\n".join(lines)
+
+
+def notify_snapshot(
+    snapshot: ReportSnapshot, scope: ReportScope, report: WeeklyReport | MonthlyReview
+) -> int:
     link = f"{current_app.config['BASE_URL']}/reports/snapshots/{snapshot.id}"
     where = report.scope_code or "company"
-    subject = f"[周监控 / Weekly] {report.period} {where}"
-    body = summary_body(report, link)
+    if isinstance(report, MonthlyReview):
+        subject = f"[月度质量分析 / Quality review] {report.period} {where}"
+        body = review_body(report, link)
+    else:
+        subject = f"[周监控 / Weekly] {report.period} {where}"
+        body = summary_body(report, link)
     sent = 0
     for user in managers_of(scope):
         message = enqueue_email(

@@ -89,6 +89,10 @@ class Month:
         index = self.first.year * 12 + self.first.month - 1 + months
         return Month.of(date(index // 12, index % 12 + 1, 1))
 
+    @property
+    def last_day(self) -> date:
+        return self.shift(1).first - timedelta(days=1)
+
     def start(self, tz: str) -> datetime:
         return _midnight(self.first, tz)
 
@@ -227,3 +231,16 @@ def all_scopes() -> list[ReportScope]:
         scopes.append(ReportScope("region", region.code, region.name, members, region.id))
     scopes.append(ReportScope("company", None, "", offices))
     return scopes
+
+
+def resolve_review_scope(user_scope: Scope, *, region: str | None = None) -> ReportScope:
+    """The monthly quality review is per region and for the company: a region asked for (404
+    when unknown or outside the user's scope), else the user's region or the company. Office
+    roles have no review of their own (403)."""
+    from app.core.errors import Forbidden
+
+    if region:
+        return resolve_scope(user_scope, region=region)
+    if user_scope.kind in ("region", "company"):
+        return resolve_scope(user_scope)
+    raise Forbidden("The monthly quality review is held per region and for the company.")

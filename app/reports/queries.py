@@ -346,3 +346,63 @@ def to_discuss(scope: ReportScope, end: ZonedEdges) -> list[Any]:
         .limit(DISCUSS_LIMIT)
     )
     return list(db.session.execute(stmt))
+
+
+# --- monthly review -----------------------------------------------------------------------
+
+
+def escalations_by_office(scope: ReportScope, edges: ZonedEdges) -> dict[int, dict[int, list[int]]]:
+    """office → level → [previous, current] escalation counts."""
+    office = Issue.office_id
+    b = bucket(Escalation.at, edges, office)
+    stmt = (
+        sa.select(office, Escalation.level, b, sa.func.count())
+        .join(Issue, Issue.id == Escalation.issue_id)
+        .where(scope.office_filter(office), within(Escalation.at, edges, office))
+        .group_by(office, Escalation.level, b)
+    )
+    out: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for office_id, level, i, n in db.session.execute(stmt):
+        if i is not None:
+            out[office_id][int(level)][int(i)] += int(n)
+    return out
+
+
+def ratings_per_bucket(scope: ReportScope, edges: ZonedEdges) -> list[tuple[int, int]]:
+    """(rated, satisfied) of the issues closed in each bucket of `edges`."""
+    b = bucket(Issue.closed_at, edges, Issue.office_id)
+    stmt = (
+        sa.select(b, sa.func.count(Issue.rating), _sum_if(Issue.rating >= 4))
+        .where(
+            scope.office_filter(Issue.office_id),
+            within(Issue.closed_at, edges, Issue.office_id),
+        )
+        .group_by(b)
+    )
+    out = [(0, 0)] * edges.count
+    for i, rated, satisfied in db.session.execute(stmt):
+        if i is not None:
+            out[int(i)] = (int(rated or 0), int(satisfied or 0))
+    return out
+
+
+def repeat_links(scope: ReportScope, edges: ZonedEdges) -> list[int]:
+    """Voices linked to an issue as a repeat of it, per bucket (by the time of the link)."""
+    from app.voice.models import VoiceIssueLink
+
+    b = bucket(VoiceIssueLink.at, edges, Issue.office_id)
+    stmt = (
+        sa.select(b, sa.func.count())
+        .join(Issue, Issue.id == VoiceIssueLink.issue_id)
+        .where(
+            scope.office_filter(Issue.office_id),
+            VoiceIssueLink.kind == "repeat",
+            within(VoiceIssueLink.at, edges, Issue.office_id),
+        )
+        .group_by(b)
+    )
+    out = [0] * edges.count
+    for i, n in db.session.execute(stmt):
+        if i is not None:
+            out[int(i)] = int(n)
+    return out

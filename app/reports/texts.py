@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from app.issues import labels as issue_labels
-from app.reports.dto import Item
+from app.reports.dto import Item, ParetoItem
 
 TEXT: dict[str, Any] = {
     "this_period": _l("This period"),
@@ -58,6 +58,18 @@ TEXT: dict[str, Any] = {
     "level": _l("Level"),
     "resolve_due": _l("Resolve by"),
     "category": _l("Category"),
+    "month": _l("Month"),
+    "share": _l("Share"),
+    "cumulative": _l("Cumulative share"),
+    "last_year": _l("Same month last year"),
+    "trend_12_months": _l("New and closed issues and CSAT over 12 months"),
+    "pareto_root_causes": _l("Pareto of root causes (resolved issues)"),
+    "pareto_categories": _l("Pareto of categories (new issues)"),
+    "responsible": _l("Responsible departments (resolved issues)"),
+    "escalations_by_office": _l("Escalations by office and level"),
+    "repeat_links": _l("Voices linked as repeats"),
+    "margin": _l("Margin (95 %)"),
+    "open_month": _l("Open at month end"),
 }
 AGEING = {
     "d0_2": _l("0–2 days"),
@@ -77,6 +89,9 @@ SENTIMENT = {
 NOT_GIVEN = _l("Not given")
 KIND_LABELS = {"weekly": _l("Weekly monitoring"), "monthly": _l("Monthly quality review")}
 SECTION_CODES: dict[str, dict[str, Any]] = {
+    "pareto_root_causes": {"none": NOT_GIVEN},
+    "pareto_categories": {"none": NOT_GIVEN},
+    "responsible": {"none": NOT_GIVEN},
     "ageing": AGEING,
     "escalations_by_level": LEVEL,
     "voices_by_channel": issue_labels.CHANNEL,
@@ -94,7 +109,7 @@ class ReportTexts:
     def text(self, key: str) -> str:
         return str(TEXT.get(key, key))
 
-    def item(self, section: str, item: Item) -> str:
+    def item(self, section: str, item: Item | ParetoItem) -> str:
         if item.name_zh is not None or item.name_en is not None:
             return str((item.name_en if self.english else item.name_zh) or item.key)
         if section == "ratings":

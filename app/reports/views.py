@@ -23,15 +23,15 @@ from flask_login import current_user
 from app.auth.permissions import require_roles
 from app.auth.roles import MANAGER_ROLES
 from app.core import timeutils
-from app.core.exports import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
+from app.core.exports import CSV_MIME, XLSX_MIME, Section, to_csv, to_xlsx
 from app.core.scoping import Scope
 from app.db import utcnow
 from app.issues import labels
 from app.reports import charts, exports, services, snapshots
 from app.reports import texts as texts_module
-from app.reports.dto import WeeklyReport
+from app.reports.dto import MonthlyReview, WeeklyReport
 from app.reports.models import ReportSnapshot
-from app.reports.periods import ReportScope, Week, resolve_scope
+from app.reports.periods import Month, ReportScope, Week, resolve_scope
 from app.reports.texts import ReportTexts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -75,10 +75,14 @@ def index() -> Any:
     user_scope = Scope.for_user(current_user)
     scope = resolve_scope(user_scope)
     week = Week.last_complete(utcnow(), current_app.config["TIMEZONE"])
+    review_scope = scope if scope.kind in ("region", "company") else None
     return render_template(
         "reports/index.html",
         scope=scope,
-        scope_args=_args(scope),
+        scope_args=scope_args(scope),
+        review_scope=review_scope,
+        review_args=scope_args(scope) if review_scope else {},
+        month=Month.last_complete(utcnow(), current_app.config["TIMEZONE"]),
         week=week,
         snapshots=snapshots.recent_snapshots(user_scope),
         kind_labels=texts_module.KIND_LABELS,
@@ -98,18 +102,13 @@ def weekly() -> Any:
     scope = _scope_from_args()
     week = _week(scope)
     now = utcnow()
-    fmt = request.args.get("format", "html")
-    if fmt not in ("html", "csv", "xlsx"):
-        abort(400)
+    fmt = requested_format()
     report = services.weekly_report(scope, week, now)
     texts = ReportTexts()
     report_charts = charts.weekly_charts(report, texts)
     if fmt != "html":
         sections = exports.weekly_sections(report, report_charts, texts)
-        name = f"weekly-{scope.key.replace(':', '-')}-{week.key}.{fmt}"
-        if fmt == "csv":
-            return _download(to_csv(sections), CSV_MIME, name)
-        return _download(to_xlsx(sections), XLSX_MIME, name)
+        return download(sections, fmt, f"weekly-{scope.key}-{week.key}")
     kept = snapshots.find_snapshot("weekly", scope.key, week.key)
     return _render_weekly(
         report,
@@ -140,16 +139,16 @@ def _render_weekly(
         scope=scope,
         week=week,
         snapshot=snapshot,
-        snapshot_taken=_local_text(snapshot.created_at) if snapshot else None,
+        snapshot_taken=local_text(snapshot.created_at) if snapshot else None,
         snapshot_url=snapshot_url,
         headline=services.HEADLINE,
-        args=_args(scope),
+        args=scope_args(scope),
         can_next=week.shift(1).monday <= utcnow().date(),
         status_labels={k: str(v) for k, v in labels.STATUS.items()},
     )
 
 
-def _local_text(at: datetime) -> str:
+def local_text(at: datetime) -> str:
     return timeutils.local(at, current_app.config["TIMEZONE"]).strftime("%Y-%m-%d %H:%M")
 
 
@@ -158,9 +157,11 @@ def _local_text(at: datetime) -> str:
 def snapshot(snapshot_id: int) -> Any:
     """A kept snapshot: the figures as they were when the job took it."""
     kept = snapshots.get_snapshot(Scope.for_user(current_user), snapshot_id)
-    fmt = request.args.get("format", "html")
-    if fmt not in ("html", "csv", "xlsx"):
-        abort(400)
+    fmt = requested_format()
+    if kept.kind == "monthly":
+        from app.reports.review_views import show_review
+
+        return show_review(MonthlyReview.from_dict(kept.data), fmt, snapshot=kept)
     report = WeeklyReport.from_dict(kept.data)
     scope = resolve_scope(
         Scope.for_user(current_user),
@@ -171,10 +172,7 @@ def snapshot(snapshot_id: int) -> Any:
     report_charts = charts.weekly_charts(report, texts)
     if fmt != "html":
         sections = exports.weekly_sections(report, report_charts, texts)
-        name = f"weekly-{kept.scope_key.replace(':', '-')}-{kept.period}-snapshot.{fmt}"
-        if fmt == "csv":
-            return _download(to_csv(sections), CSV_MIME, name)
-        return _download(to_xlsx(sections), XLSX_MIME, name)
+        return download(sections, fmt, f"weekly-{kept.scope_key}-{kept.period}-snapshot")
     return _render_weekly(
         report,
         report_charts,
@@ -186,7 +184,21 @@ def snapshot(snapshot_id: int) -> Any:
     )
 
 
-def _args(scope: ReportScope) -> dict[str, str]:
+def requested_format() -> str:
+    fmt = request.args.get("format", "html")
+    if fmt not in ("html", "csv", "xlsx"):
+        abort(400)
+    return fmt
+
+
+def download(sections: list[Section], fmt: str, stem: str) -> Response:
+    name = f"{stem.replace(':', '-')}.{fmt}"
+    if fmt == "csv":
+        return _download(to_csv(sections), CSV_MIME, name)
+    return _download(to_xlsx(sections), XLSX_MIME, name)
+
+
+def scope_args(scope: ReportScope) -> dict[str, str]:
     if scope.kind == "office":
         return {"office": scope.code or ""}
     if scope.kind == "region":

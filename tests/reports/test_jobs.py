@@ -37,7 +37,7 @@ def test_monday_run_keeps_every_scope_and_mails_its_managers(app, world, make_is
     db.session.commit()
     outcome = run_job(app, "weekly-report", now=MONDAY_W48)
     assert outcome.status == "done", outcome.error
-    assert outcome.result == {"weeks": ["2026-W47"], "snapshots": 5, "emails": 3}
+    assert outcome.result == {"periods": ["2026-W47"], "snapshots": 5, "emails": 3}
     assert [s[1] for s in snapshots()] == [
         "company",
         "office:GZ",
@@ -60,10 +60,10 @@ def test_monday_run_keeps_every_scope_and_mails_its_managers(app, world, make_is
 
 def test_catch_up_after_downtime(app, world):
     three_weeks_earlier = MONDAY_W48 - timedelta(days=21)
-    assert run_job(app, "weekly-report", now=three_weeks_earlier).result["weeks"] == ["2026-W44"]
+    assert run_job(app, "weekly-report", now=three_weeks_earlier).result["periods"] == ["2026-W44"]
     # the scheduler was down for the next two Mondays
     outcome = run_job(app, "weekly-report", now=MONDAY_W48)
-    assert outcome.result["weeks"] == ["2026-W45", "2026-W46", "2026-W47"]
+    assert outcome.result["periods"] == ["2026-W45", "2026-W46", "2026-W47"]
     assert sorted({s[2] for s in snapshots()}) == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
     assert len(snapshots()) == 4 * 5
     # one mail per manager and week
@@ -97,7 +97,7 @@ def test_forced_period_must_be_a_complete_week(app, world):
     outcome = run_job(app, "weekly-report", now=MONDAY_W48, force_period="2026-W49")
     assert outcome.status == "failed" and "not complete" in outcome.error
     outcome = run_job(app, "weekly-report", now=MONDAY_W48, force_period="last-week")
-    assert outcome.status == "failed" and "ISO week" in outcome.error
+    assert outcome.status == "failed" and "not a weekly period" in outcome.error
     assert snapshots() == []
 
 
