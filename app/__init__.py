@@ -160,6 +160,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(admin_bp)
 
+    from app.actions.views import bp as actions_bp
+
+    app.register_blueprint(actions_bp)
+
     from app.reports import review_views  # noqa: F401  (its routes join the reports blueprint)
     from app.reports.views import bp as reports_bp
 

@@ -1,5 +1,6 @@
 """Imports every model module so that metadata is complete for Alembic and the tests."""
 
+from app.actions import models as action_models
 from app.auth import models as auth_models
 from app.core import audit, outbox
 from app.customers import models as customer_models
@@ -10,6 +11,7 @@ from app.scheduler import models as scheduler_models
 from app.voice import models as voice_models
 
 __all__ = [
+    "action_models",
     "audit",
     "auth_models",
     "customer_models",

@@ -39,9 +39,9 @@ def init_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
-    from app.api import customers, issues, org, reports
+    from app.api import actions, customers, issues, org, reports
 
-    for module in (org, customers, issues, reports):
+    for module in (org, customers, issues, reports, actions):
         for blp in module.BLUEPRINTS:
             csrf.exempt(blp)
             api.register_blueprint(blp)

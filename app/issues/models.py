@@ -118,6 +118,8 @@ class Issue(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_issues_office_closed", "office_id", "closed_at"),
         sa.Index("ix_issues_office_resolved", "office_id", "resolved_at"),
         sa.Index("ix_issues_office_first_response", "office_id", "first_response_at"),
+        # improvement actions: a category's volume before and after
+        sa.Index("ix_issues_category_received", "category_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

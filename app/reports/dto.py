@@ -71,6 +71,26 @@ class IssueLine:
 
 
 @dataclass
+class ActionLine:
+    """An improvement action as a report shows it; the effect only in the monthly review."""
+
+    id: int
+    title: str
+    dimension: str
+    status: str
+    owner: str
+    place: str
+    due_on: str
+    overdue: bool
+    metric: str
+    before: float | None = None
+    after: float | None = None
+    n_before: int = 0
+    n_after: int | None = None
+    improved: bool | None = None
+
+
+@dataclass
 class WeeklyReport:
     scope_kind: str
     scope_code: str | None
@@ -93,6 +113,7 @@ class WeeklyReport:
     voices_by_sentiment: list[Item]
     rows: list[ScopeRow]
     discuss: list[IssueLine]
+    actions_overdue: list[ActionLine] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,6 +140,7 @@ class WeeklyReport:
             for r in data["rows"]
         ]
         values["discuss"] = [IssueLine(**i) for i in data["discuss"]]
+        values["actions_overdue"] = [ActionLine(**a) for a in data.get("actions_overdue", [])]
         return cls(**values)
 
 
@@ -193,6 +215,7 @@ class MonthlyReview:
     escalations_by_office: list[EscalationRow]
     trend: list[MonthPoint]
     rows: list[ScopeRow]
+    actions: list[ActionLine] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -211,4 +234,5 @@ class MonthlyReview:
             ScopeRow(r["kind"], r["code"], r["name"], figures_from(r["figures"]))
             for r in data["rows"]
         ]
+        values["actions"] = [ActionLine(**a) for a in data.get("actions", [])]
         return cls(**values)

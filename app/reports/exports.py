@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.core.exports import Section
 from app.reports.charts import Chart
-from app.reports.dto import MonthlyReview, WeeklyReport
+from app.reports.dto import ActionLine, MonthlyReview, WeeklyReport
 from app.reports.services import HEADLINE
 from app.reports.texts import ReportTexts
 
@@ -47,10 +47,24 @@ def discuss_section(report: WeeklyReport, texts: ReportTexts) -> Section:
     return Section(texts.text("discuss"), headers, rows)
 
 
+def actions_section(
+    title_key: str, actions: list[ActionLine], texts: ReportTexts, *, with_effect: bool
+) -> Section:
+    keys = ["title", "dimension", "place", "owner", "due_on", "status", "overdue"]
+    if with_effect:
+        keys += ["metric", "before", "after", "n_before", "n_after", "improved"]
+    headers = [texts.text("action_" + k) for k in keys]
+    rows = [[getattr(a, k) for k in keys] for a in actions]
+    return Section(texts.text(title_key), headers, rows)
+
+
 def weekly_sections(report: WeeklyReport, charts: list[Chart], texts: ReportTexts) -> list[Section]:
     sections = [figures_section(report, texts)]
     sections += [Section(c.title, c.table.headers, c.table.rows) for c in charts]
     sections.append(discuss_section(report, texts))
+    sections.append(
+        actions_section("actions_overdue", report.actions_overdue, texts, with_effect=False)
+    )
     return sections
 
 
@@ -89,4 +103,6 @@ def monthly_sections(
     review: MonthlyReview, charts: list[Chart], texts: ReportTexts
 ) -> list[Section]:
     sections = [review_figures_section(review, texts)]
-    return sections + [Section(c.title, c.table.headers, c.table.rows) for c in charts]
+    sections += [Section(c.title, c.table.headers, c.table.rows) for c in charts]
+    sections.append(actions_section("actions", review.actions, texts, with_effect=True))
+    return sections

@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from app.core import timeutils
 from app.issues.models import Issue
 from app.reports import queries
+from app.reports.actions import review_actions
 from app.reports.dto import EscalationRow, MonthFigure, MonthlyReview, MonthPoint, ParetoItem
 from app.reports.periods import Month, ReportScope
 from app.reports.services import _figures, _rows, _sum
@@ -164,4 +166,5 @@ def monthly_review(scope: ReportScope, month: Month, now: datetime) -> MonthlyRe
         escalations_by_office=[e for e in escalations if sum(e.levels) or e.previous],
         trend=trend,
         rows=_rows(scope, per_office),
+        actions=review_actions(scope, timeutils.local(now, scope.timezone).date(), now),
     )

@@ -17,7 +17,7 @@ from app.reports.dto import MonthlyReview
 from app.reports.models import ReportSnapshot
 from app.reports.periods import Month, resolve_review_scope
 from app.reports.texts import ReportTexts
-from app.reports.views import bp, download, local_text, requested_format
+from app.reports.views import ACTION_LABELS, bp, download, local_text, requested_format
 
 
 @bp.get("/quality")
@@ -63,4 +63,6 @@ def show_review(data: MonthlyReview, fmt: str, *, snapshot: ReportSnapshot | Non
         headline=exports.MONTH_HEADLINE,
         args=_scope_args(data),
         can_next=month.shift(1).first <= utcnow().date(),
+        action_labels=ACTION_LABELS,
+        new_action_args=_scope_args(data) or {"company": "1"},
     )

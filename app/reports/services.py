@@ -7,11 +7,13 @@ as a snapshot (snapshots.py), so a snapshot shows the figures as they were.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from app.core import timeutils
 from app.core.buckets import ZonedEdges
 from app.issues.models import Issue
 from app.reports import queries
+from app.reports.actions import overdue_actions
 from app.reports.dto import Figure, IssueLine, Item, ScopeRow, TrendPoint, WeeklyReport
 from app.reports.periods import ReportScope, Week
 
@@ -113,6 +115,7 @@ def _items(
 def weekly_report(scope: ReportScope, week: Week, now: datetime) -> WeeklyReport:
     from app.voice.channels import CHANNELS, KINDS, SENTIMENTS
 
+    today = timeutils.local(now, scope.timezone).date()
     edges = scope.edges(lambda tz: [week.shift(-1).start(tz), week.start(tz), week.end(tz)])
     per_office = queries.per_office(scope, edges)
     figures = _figures(_sum(per_office.values()))
@@ -161,6 +164,7 @@ def weekly_report(scope: ReportScope, week: Week, now: datetime) -> WeeklyReport
         ),
         rows=_rows(scope, per_office),
         discuss=_discuss(scope, edges),
+        actions_overdue=overdue_actions(scope, min(week.sunday + timedelta(days=1), today)),
     )
 
 

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from app.actions import labels as action_labels
 from app.auth.permissions import require_roles
 from app.auth.roles import MANAGER_ROLES
 from app.core import timeutils
@@ -37,6 +38,15 @@ from app.reports.texts import ReportTexts
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 PLOTLY_JS = os.path.join(os.path.dirname(plotly.__file__), "package_data", "plotly.min.js")
 ONE_YEAR = 365 * 24 * 3600
+
+
+class _ActionLabels:
+    status = action_labels.STATUS
+    dimension = action_labels.DIMENSION
+    metric = action_labels.METRIC
+
+
+ACTION_LABELS = _ActionLabels()
 
 
 @bp.get("/plotly-<version>.min.js")
@@ -145,6 +155,7 @@ def _render_weekly(
         args=scope_args(scope),
         can_next=week.shift(1).monday <= utcnow().date(),
         status_labels={k: str(v) for k, v in labels.STATUS.items()},
+        action_labels=ACTION_LABELS,
     )
 
 

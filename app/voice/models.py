@@ -91,6 +91,7 @@ class VoiceIssueLink(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         sa.UniqueConstraint("voice_id", "issue_id"),
         sa.CheckConstraint(check_in("kind", LINK_KINDS), name="kind_valid"),
+        sa.Index("ix_voice_issue_links_kind_at", "kind", "at"),  # reports: repeats per period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -50,3 +50,42 @@ def test_regional_manager_reviews_the_week_and_exports(
     with open(download.path(), "rb") as f:
         book = load_workbook(io.BytesIO(f.read()))
     assert len(book.sheetnames) >= 10
+
+
+def test_quality_admin_records_an_action_from_the_monthly_review(
+    page,
+    world,
+    make_issue,  # noqa: F811
+):
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from app.actions.models import ImprovementAction
+
+    october = datetime(2026, 10, 5, 3, 0, tzinfo=UTC)
+    for day in range(3):
+        make_issue(received_at=october + timedelta(days=day), category="delivery")
+    make_issue(received_at=october, category="installation")
+    db.session.commit()
+
+    sign_in(page, "qa@example.com")
+    page.goto("/reports/quality?region=EAST&month=2026-10")
+    page.locator("#chart-pareto_categories[data-drawn]").wait_for()
+    with page.expect_navigation():
+        page.locator("a.act-on-category").first.click()
+    assert page.locator("#place").input_value() == "region:EAST"
+    assert page.locator("#metric_category").input_value() == "delivery"
+    page.fill("#title", "交付周期缩短到 5 天")
+    page.select_option("#owner_id", str(world.rm.id))
+    page.fill("#due_on", "2026-12-31")
+    with page.expect_navigation():
+        page.locator("#action-form button[type=submit]").click()
+    assert page.locator("#action-title").inner_text() == "交付周期缩短到 5 天"
+    assert page.locator("#effect").is_visible()
+
+    page.goto("/reports/quality?region=EAST&month=2026-10")
+    assert page.locator("#review-actions").get_by_text("交付周期缩短到 5 天").is_visible()
+    db.session.rollback()  # end the test's read snapshot: see what the server committed
+    action = db.session.scalars(sa.select(ImprovementAction)).one()
+    assert (action.region_id, action.created_by_id) == (world.east.id, world.qa.id)
