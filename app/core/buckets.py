@@ -47,14 +47,31 @@ def _office_clause(office_column: Any, office_ids: tuple[int, ...] | None) -> An
     return sa.true() if office_ids is None else office_column.in_(office_ids)
 
 
-def bucket(column: Any, edges: ZonedEdges, office_column: Any = None) -> sa.Case[Any]:
+def _search(column: Any, edges: tuple[datetime, ...], lo: int, hi: int) -> Any:
+    """The bucket index for edges[lo] <= column < edges[hi], by halving: a nested CASE that
+    makes about log2(buckets) comparisons per row instead of one per bucket."""
+    if hi - lo == 1:
+        return sa.literal(lo)
+    mid = (lo + hi) // 2
+    return sa.case(
+        (column < edges[mid], _search(column, edges, lo, mid)),
+        else_=_search(column, edges, mid, hi),
+    )
+
+
+def _one_group(column: Any, edges: tuple[datetime, ...]) -> Any:
+    inside = sa.and_(column >= edges[0], column < edges[-1])
+    return sa.case((inside, _search(column, edges, 0, len(edges) - 1)), else_=sa.null())
+
+
+def bucket(column: Any, edges: ZonedEdges, office_column: Any = None) -> Any:
     """CASE numbering the interval of `edges` that holds `column` (NULL outside them)."""
-    whens: list[tuple[Any, int]] = []
-    for office_ids, group_edges in edges.groups:
-        where = _office_clause(office_column, office_ids) if office_ids is not None else None
-        for i in range(len(group_edges) - 1):
-            cond = sa.and_(column >= group_edges[i], column < group_edges[i + 1])
-            whens.append((sa.and_(where, cond) if where is not None else cond, i))
+    if len(edges.groups) == 1:
+        return _one_group(column, edges.groups[0][1])
+    whens = [
+        (_office_clause(office_column, office_ids), _one_group(column, group_edges))
+        for office_ids, group_edges in edges.groups
+    ]
     return sa.case(*whens, else_=sa.null())
 
 

@@ -1,9 +1,16 @@
 """Plotly figures from report DTOs: pure functions, no Flask, no database.
 
 Each chart comes with its table view (the same numbers as rows), for screen readers and for
-the printed page. Figures are returned as plain dicts through plotly's own JSON encoder, for
-the template to embed with `tojson` (which escapes <, > and &: category names are user text).
-Words come from a `Texts` object supplied by the caller, so this module stays language-free.
+the printed page. Figures are plotly figure specs ({"data": [traces], "layout": {...}}) passed
+through plotly's own JSON encoder (plotly.io.to_json), for the template to embed with `tojson`
+(which escapes <, > and &: category names are user text). Words come from a `Texts` object
+supplied by the caller, so this module stays language-free.
+
+Why dicts and not graph_objects.Figure at request time: building the eleven figures of a weekly
+page as Figure objects costs about 0.7 s on a worker's first request (plotly loads its
+validators) and about 100 ms on every later one, and some 25 MB per worker; that alone would
+break the page's 300 ms target. The tests build every figure with go.Figure, whose validators
+reject any property plotly does not know, so the specs are checked where it costs nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import plotly.graph_objects as go
+import plotly.io as pio
 
 from app.reports.dto import Item, MonthlyReview, ParetoItem, ScopeRow, WeeklyReport
 
@@ -56,9 +63,30 @@ def _layout(title: str, *, horizontal: bool = False, height: int = 320) -> dict[
     }
 
 
-def _to_dict(fig: go.Figure) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(fig.to_json())
-    return data
+def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:
+    """A plotly figure spec, through plotly's JSON encoder (numbers, dates, NaN as plotly.js
+    expects them)."""
+    fig: dict[str, Any] = json.loads(pio.to_json({"data": data, "layout": layout}, validate=False))
+    return fig
+
+
+def _trace(kind: str, **props: Any) -> dict[str, Any]:
+    """A trace spec; `marker_color` is plotly's shorthand for marker.color."""
+    trace: dict[str, Any] = {"type": kind}
+    for key, value in props.items():
+        if key == "marker_color":
+            trace["marker"] = {"color": value}
+        else:
+            trace[key] = value
+    return trace
+
+
+def _bar(**props: Any) -> dict[str, Any]:
+    return _trace("bar", **props)
+
+
+def _scatter(**props: Any) -> dict[str, Any]:
+    return _trace("scatter", **props)
 
 
 def compare_bars(
@@ -76,30 +104,30 @@ def compare_bars(
     if horizontal:  # largest on top
         labels_r, current_r, previous_r = labels[::-1], current[::-1], previous[::-1]
         traces = [
-            go.Bar(
+            _bar(
                 name=prev_name,
                 y=labels_r,
                 x=previous_r,
                 orientation="h",
                 marker_color=PREVIOUS_COLOUR,
             ),
-            go.Bar(
+            _bar(
                 name=now_name, y=labels_r, x=current_r, orientation="h", marker_color=CURRENT_COLOUR
             ),
         ]
     else:
         traces = [
-            go.Bar(name=prev_name, x=labels, y=previous, marker_color=PREVIOUS_COLOUR),
-            go.Bar(name=now_name, x=labels, y=current, marker_color=CURRENT_COLOUR),
+            _bar(name=prev_name, x=labels, y=previous, marker_color=PREVIOUS_COLOUR),
+            _bar(name=now_name, x=labels, y=current, marker_color=CURRENT_COLOUR),
         ]
     height = max(320, 40 + 28 * len(labels)) if horizontal else 320
-    fig = go.Figure(data=traces, layout=_layout(title, horizontal=horizontal, height=height))
+    fig = _figure(data=traces, layout=_layout(title, horizontal=horizontal, height=height))
     rows = [
         [label, cur, prev, (cur - prev) if cur is not None and prev is not None else None]
         for label, cur, prev in zip(labels, current, previous, strict=True)
     ]
     headers = ["", now_name, prev_name, texts.text("change")]
-    return Chart(chart_id, title, _to_dict(fig), Table(headers, rows))
+    return Chart(chart_id, title, fig, Table(headers, rows))
 
 
 def item_bars(
@@ -135,9 +163,9 @@ def backlog_trend(report: WeeklyReport, texts: Texts) -> Chart:
         ("new", [p.new for p in report.backlog], "#2e8b57"),
         ("closed", [p.closed for p in report.backlog], "#c0392b"),
     ]
-    fig = go.Figure(
+    fig = _figure(
         data=[
-            go.Scatter(
+            _scatter(
                 name=texts.text(key),
                 x=periods,
                 y=values,
@@ -150,28 +178,28 @@ def backlog_trend(report: WeeklyReport, texts: Texts) -> Chart:
     )
     headers = [texts.text("week")] + [texts.text(key) for key, _, _ in series]
     rows = [[p.period, p.open, p.new, p.closed] for p in report.backlog]
-    return Chart("backlog", texts.text("backlog_trend"), _to_dict(fig), Table(headers, rows))
+    return Chart("backlog", texts.text("backlog_trend"), fig, Table(headers, rows))
 
 
 def ageing(report: WeeklyReport, texts: Texts) -> Chart:
     labels = [texts.item("ageing", i) for i in report.ageing]
     values = [i.value for i in report.ageing]
-    fig = go.Figure(
-        data=[go.Bar(name=texts.text("open"), x=labels, y=values, marker_color=CURRENT_COLOUR)],
+    fig = _figure(
+        data=[_bar(name=texts.text("open"), x=labels, y=values, marker_color=CURRENT_COLOUR)],
         layout=_layout(texts.text("ageing")),
     )
     table = Table(
         [texts.text("age"), texts.text("open")],
         [[lb, v] for lb, v in zip(labels, values, strict=True)],
     )
-    return Chart("ageing", texts.text("ageing"), _to_dict(fig), table)
+    return Chart("ageing", texts.text("ageing"), fig, table)
 
 
 def scope_rows(rows: list[ScopeRow], texts: Texts, chart_id: str = "rows") -> Chart:
     labels = [f"{r.code} {r.name}" for r in rows]
-    fig = go.Figure(
+    fig = _figure(
         data=[
-            go.Bar(name=texts.text(n), x=labels, y=[r.figures[n].value for r in rows])
+            _bar(name=texts.text(n), x=labels, y=[r.figures[n].value for r in rows])
             for n in ("new", "closed", "open", "overdue")
         ],
         layout=_layout(texts.text("by_" + (rows[0].kind if rows else "office"))),
@@ -194,7 +222,7 @@ def scope_rows(rows: list[ScopeRow], texts: Texts, chart_id: str = "rows") -> Ch
     ]
     title = texts.text("by_" + (rows[0].kind if rows else "office"))
     percent = frozenset(i + 1 for i, n in enumerate(names) if n.endswith("rate") or n == "csat")
-    return Chart(chart_id, title, _to_dict(fig), Table(headers, table_rows, percent))
+    return Chart(chart_id, title, fig, Table(headers, table_rows, percent))
 
 
 def weekly_charts(report: WeeklyReport, texts: Texts) -> list[Chart]:
@@ -223,15 +251,15 @@ def pareto_chart(chart_id: str, section: str, items: list[ParetoItem], texts: Te
     """Bars largest first and the cumulative share on a second axis (the 80 % line drawn)."""
     title = texts.text(section)
     labels = [texts.item(section, i) for i in items]
-    fig = go.Figure(
+    fig = _figure(
         data=[
-            go.Bar(
+            _bar(
                 name=texts.text("this_period"),
                 x=labels,
                 y=[i.value for i in items],
                 marker_color=CURRENT_COLOUR,
             ),
-            go.Scatter(
+            _scatter(
                 name=texts.text("cumulative"),
                 x=labels,
                 y=[round(i.cumulative * 100, 1) for i in items],
@@ -269,27 +297,27 @@ def pareto_chart(chart_id: str, section: str, items: list[ParetoItem], texts: Te
         [label, i.value, i.share, i.cumulative, i.previous, i.last_year]
         for label, i in zip(labels, items, strict=True)
     ]
-    return Chart(chart_id, title, _to_dict(fig), Table(headers, rows, frozenset({2, 3})))
+    return Chart(chart_id, title, fig, Table(headers, rows, frozenset({2, 3})))
 
 
 def month_trend(review: MonthlyReview, texts: Texts) -> Chart:
     title = texts.text("trend_12_months")
     periods = [p.period for p in review.trend]
-    fig = go.Figure(
+    fig = _figure(
         data=[
-            go.Bar(
+            _bar(
                 name=texts.text("new"),
                 x=periods,
                 y=[p.new for p in review.trend],
                 marker_color=PREVIOUS_COLOUR,
             ),
-            go.Bar(
+            _bar(
                 name=texts.text("closed"),
                 x=periods,
                 y=[p.closed for p in review.trend],
                 marker_color=CURRENT_COLOUR,
             ),
-            go.Scatter(
+            _scatter(
                 name=texts.text("csat"),
                 x=periods,
                 y=[None if p.csat is None else round(p.csat * 100, 1) for p in review.trend],
@@ -311,15 +339,15 @@ def month_trend(review: MonthlyReview, texts: Texts) -> Chart:
         texts.text("csat"),
     ]
     rows = [[p.period, p.new, p.closed, p.rated, p.csat] for p in review.trend]
-    return Chart("trend", title, _to_dict(fig), Table(headers, rows, frozenset({4})))
+    return Chart("trend", title, fig, Table(headers, rows, frozenset({4})))
 
 
 def escalations_by_office(review: MonthlyReview, texts: Texts) -> Chart:
     title = texts.text("escalations_by_office")
     labels = [r.office_code for r in review.escalations_by_office]
-    fig = go.Figure(
+    fig = _figure(
         data=[
-            go.Bar(
+            _bar(
                 name=f"L{level}",
                 x=labels,
                 y=[r.levels[level - 1] for r in review.escalations_by_office],
@@ -333,7 +361,7 @@ def escalations_by_office(review: MonthlyReview, texts: Texts) -> Chart:
         [f"{r.office_code} {r.office_name}", *r.levels, r.previous]
         for r in review.escalations_by_office
     ]
-    return Chart("escalations_office", title, _to_dict(fig), Table(headers, rows))
+    return Chart("escalations_office", title, fig, Table(headers, rows))
 
 
 def monthly_charts(review: MonthlyReview, texts: Texts) -> list[Chart]:

@@ -134,8 +134,17 @@ class ReportScope:
         return [o.id for o in self.offices]
 
     def office_filter(self, column: Any) -> sa.ColumnElement[bool]:
-        clause: sa.ColumnElement[bool] = column.in_(self.office_ids) if self.offices else sa.false()
-        return clause
+        """`column` among this scope's offices: an equality for one office; for several, the
+        ids (ints read from the database, never user text) written into the SQL, which spares
+        expanding a bound list on every execution of the cached statement."""
+        if not self.offices:
+            return sa.false()
+        if len(self.offices) == 1:
+            equal: sa.ColumnElement[bool] = column == self.offices[0].id
+            return equal
+        ids = ", ".join(str(int(i)) for i in self.office_ids)
+        listed: sa.ColumnElement[bool] = column.op("IN")(sa.literal_column(f"({ids})"))
+        return listed
 
     @property
     def timezone(self) -> str:

@@ -107,38 +107,40 @@ def per_office(scope: ReportScope, edges: ZonedEdges) -> PerOffice:
     return acc
 
 
-def _open_at(end: Any) -> Any:
-    return sa.and_(
-        Issue.received_at < end, sa.or_(Issue.resolved_at.is_(None), Issue.resolved_at >= end)
+def _candidates(scope: ReportScope, edges: ZonedEdges, since: int, until: int) -> sa.Subquery:
+    """Issues that can be open at some edge from edges[since] to edges[until]: received before
+    edges[until] and not resolved before edges[since]. Written as a UNION ALL of two range
+    scans of ix_issues_office_resolved (unresolved; resolved since), because an OR of the two
+    makes both engines read every issue the office ever had."""
+    office = Issue.office_id
+    cols = (Issue.id, office, Issue.received_at, Issue.resolved_at, Issue.resolve_due_at)
+    received_before = Issue.received_at < at_edge(edges, until, office)
+    unresolved = sa.select(*cols).where(
+        scope.office_filter(office), Issue.resolved_at.is_(None), received_before
     )
+    resolved_later = sa.select(*cols).where(
+        scope.office_filter(office),
+        Issue.resolved_at >= at_edge(edges, since, office),
+        received_before,
+    )
+    return sa.union_all(unresolved, resolved_later).subquery("candidates")
 
 
-def _still_open_after(edges: ZonedEdges, index: int) -> Any:
-    """Rows that can be open at edges[index] or later: not resolved before that edge."""
-    return sa.or_(
-        Issue.resolved_at.is_(None),
-        Issue.resolved_at >= at_edge(edges, index, Issue.office_id),
-    )
+def _open_at(c: Any, end: Any) -> Any:
+    """Open at `end`: received before it and not resolved by then."""
+    return sa.and_(c.received_at < end, sa.or_(c.resolved_at.is_(None), c.resolved_at >= end))
 
 
 def _open_at_ends(scope: ReportScope, edges: ZonedEdges, acc: PerOffice) -> None:
-    office = Issue.office_id
+    c = _candidates(scope, edges, 1, 2).c
     cols = []
     for index in (1, 2):  # the end of the previous period, the end of the current one
-        end = at_edge(edges, index, office)
+        end = at_edge(edges, index, c.office_id)
         cols += [
-            _sum_if(_open_at(end)),
-            _sum_if(sa.and_(_open_at(end), Issue.resolve_due_at < end)),
+            _sum_if(_open_at(c, end)),
+            _sum_if(sa.and_(_open_at(c, end), c.resolve_due_at < end)),
         ]
-    stmt = (
-        sa.select(office, *cols)
-        .where(
-            scope.office_filter(office),
-            Issue.received_at < at_edge(edges, 2, office),
-            _still_open_after(edges, 1),
-        )
-        .group_by(office)
-    )
+    stmt = sa.select(c.office_id, *cols).group_by(c.office_id)
     for office_id, open_prev, overdue_prev, open_cur, overdue_cur in db.session.execute(stmt):
         _add(acc, office_id, "open", 0, open_prev)
         _add(acc, office_id, "open", 1, open_cur)
@@ -226,6 +228,26 @@ def issues_by(scope: ReportScope, edges: ZonedEdges, time_column: Any, column: A
     return _breakdown(db.session.execute(stmt))
 
 
+def resolved_by_cause_and_responsible(
+    scope: ReportScope, edges: ZonedEdges
+) -> tuple[Breakdown, Breakdown]:
+    """Resolved issues by root cause and by responsible department, from one scan (grouped by
+    both; the few groups are summed each way here)."""
+    b = bucket(Issue.resolved_at, edges, Issue.office_id)
+    stmt = (
+        sa.select(Issue.root_cause_id, Issue.responsible, b, sa.func.count())
+        .where(
+            scope.office_filter(Issue.office_id),
+            within(Issue.resolved_at, edges, Issue.office_id),
+        )
+        .group_by(Issue.root_cause_id, Issue.responsible, b)
+    )
+    rows = list(db.session.execute(stmt))
+    causes = _breakdown((cause, i, n) for cause, _, i, n in rows)
+    responsible = _breakdown((who, i, n) for _, who, i, n in rows)
+    return causes, responsible
+
+
 def escalations_by_level(scope: ReportScope, edges: ZonedEdges) -> Breakdown:
     b = bucket(Escalation.at, edges, Issue.office_id)
     stmt = (
@@ -243,19 +265,11 @@ def ageing(scope: ReportScope, end_of: ZonedEdges) -> dict[str, int]:
     def limits(end: datetime) -> list[datetime]:
         return [end - timedelta(days=days) for _, days in AGEING] + [end]
 
-    groups = tuple((ids, tuple(limits(e[-1]))) for ids, e in end_of.groups)
-    age_edges = ZonedEdges(groups)
-    b = bucket(Issue.received_at, age_edges, Issue.office_id)
-    end = at_edge(end_of, len(end_of.groups[0][1]) - 1, Issue.office_id)
-    stmt = (
-        sa.select(b, sa.func.count())
-        .where(
-            scope.office_filter(Issue.office_id),
-            Issue.received_at < end,
-            sa.or_(Issue.resolved_at.is_(None), Issue.resolved_at >= end),
-        )
-        .group_by(b)
-    )
+    last = len(end_of.groups[0][1]) - 1
+    c = _candidates(scope, end_of, last, last).c
+    age_edges = ZonedEdges(tuple((ids, tuple(limits(e[-1]))) for ids, e in end_of.groups))
+    b = bucket(c.received_at, age_edges, c.office_id)
+    stmt = sa.select(b, sa.func.count()).group_by(b)
     counts = {name: 0 for name, _ in AGEING}
     for i, n in db.session.execute(stmt):
         if i is not None:
@@ -263,19 +277,6 @@ def ageing(scope: ReportScope, end_of: ZonedEdges) -> dict[str, int]:
         else:  # older than the oldest limit
             counts["gt30"] += int(n)
     return counts
-
-
-def backlog(scope: ReportScope, ends: ZonedEdges) -> list[int]:
-    """Open issues at each edge of `ends` after the first (one count per week end)."""
-    office = Issue.office_id
-    cols = [_sum_if(_open_at(at_edge(ends, i, office))) for i in range(1, ends.count + 1)]
-    stmt = sa.select(*cols).where(
-        scope.office_filter(office),
-        Issue.received_at < at_edge(ends, ends.count, office),
-        _still_open_after(ends, 1),
-    )
-    row = db.session.execute(stmt).one()
-    return [int(v or 0) for v in row]
 
 
 def counts_per_bucket(scope: ReportScope, edges: ZonedEdges, time_column: Any) -> list[int]:
@@ -318,10 +319,12 @@ DISCUSS_LIMIT = 100
 
 def to_discuss(scope: ReportScope, end: ZonedEdges) -> list[Any]:
     """Open issues at the period end that were overdue or escalated then, most overdue first."""
-    office = Issue.office_id
-    e = at_edge(end, len(end.groups[0][1]) - 1, office)
+    last = len(end.groups[0][1]) - 1
+    candidates = _candidates(scope, end, last, last)
+    c = candidates.c
+    e = at_edge(end, last, c.office_id)
     escalated_by_end = (
-        sa.select(Escalation.id).where(Escalation.issue_id == Issue.id, Escalation.at < e).exists()
+        sa.select(Escalation.id).where(Escalation.issue_id == c.id, Escalation.at < e).exists()
     )
     stmt = (
         sa.select(
@@ -335,14 +338,12 @@ def to_discuss(scope: ReportScope, end: ZonedEdges) -> list[Any]:
             Category.name_zh,
             Category.name_en,
         )
-        .join(Office, Office.id == office)
+        .select_from(candidates)
+        .join(Issue, Issue.id == c.id)
+        .join(Office, Office.id == c.office_id)
         .join(Category, Category.id == Issue.category_id)
-        .where(
-            scope.office_filter(office),
-            _open_at(e),
-            sa.or_(Issue.resolve_due_at < e, escalated_by_end),
-        )
-        .order_by(Issue.resolve_due_at, Issue.id)
+        .where(sa.or_(c.resolve_due_at < e, escalated_by_end))
+        .order_by(c.resolve_due_at, c.id)
         .limit(DISCUSS_LIMIT)
     )
     return list(db.session.execute(stmt))
@@ -368,21 +369,21 @@ def escalations_by_office(scope: ReportScope, edges: ZonedEdges) -> dict[int, di
     return out
 
 
-def ratings_per_bucket(scope: ReportScope, edges: ZonedEdges) -> list[tuple[int, int]]:
-    """(rated, satisfied) of the issues closed in each bucket of `edges`."""
+def closed_per_bucket(scope: ReportScope, edges: ZonedEdges) -> list[tuple[int, int, int]]:
+    """(closed, rated, satisfied) of the issues closed in each bucket of `edges`."""
     b = bucket(Issue.closed_at, edges, Issue.office_id)
     stmt = (
-        sa.select(b, sa.func.count(Issue.rating), _sum_if(Issue.rating >= 4))
+        sa.select(b, sa.func.count(), sa.func.count(Issue.rating), _sum_if(Issue.rating >= 4))
         .where(
             scope.office_filter(Issue.office_id),
             within(Issue.closed_at, edges, Issue.office_id),
         )
         .group_by(b)
     )
-    out = [(0, 0)] * edges.count
-    for i, rated, satisfied in db.session.execute(stmt):
+    out = [(0, 0, 0)] * edges.count
+    for i, closed, rated, satisfied in db.session.execute(stmt):
         if i is not None:
-            out[int(i)] = (int(rated or 0), int(satisfied or 0))
+            out[int(i)] = (int(closed), int(rated or 0), int(satisfied or 0))
     return out
 
 

@@ -108,14 +108,12 @@ def monthly_review(scope: ReportScope, month: Month, now: datetime) -> MonthlyRe
         """A one-bucket breakdown (last year) as [0, count], like the current ones."""
         return {k: [0, v[0]] for k, v in b.items()}
 
-    causes = queries.issues_by(scope, edges, Issue.resolved_at, Issue.root_cause_id)
-    causes_ly = shifted(queries.issues_by(scope, ly_only, Issue.resolved_at, Issue.root_cause_id))
+    causes, responsible = queries.resolved_by_cause_and_responsible(scope, edges)
+    causes_ly, responsible_ly = (
+        shifted(b) for b in queries.resolved_by_cause_and_responsible(scope, ly_only)
+    )
     categories = queries.issues_by(scope, edges, Issue.received_at, Issue.category_id)
     categories_ly = shifted(queries.issues_by(scope, ly_only, Issue.received_at, Issue.category_id))
-    responsible = queries.issues_by(scope, edges, Issue.resolved_at, Issue.responsible)
-    responsible_ly = shifted(
-        queries.issues_by(scope, ly_only, Issue.resolved_at, Issue.responsible)
-    )
 
     by_office = queries.escalations_by_office(scope, edges)
     escalations = [
@@ -133,15 +131,14 @@ def monthly_review(scope: ReportScope, month: Month, now: datetime) -> MonthlyRe
         lambda tz: [first.start(tz)] + [first.shift(i).end(tz) for i in range(TREND_MONTHS)]
     )
     new = queries.counts_per_bucket(scope, trend_edges, Issue.received_at)
-    closed = queries.counts_per_bucket(scope, trend_edges, Issue.closed_at)
-    ratings = queries.ratings_per_bucket(scope, trend_edges)
+    closed = queries.closed_per_bucket(scope, trend_edges)
     trend = [
         MonthPoint(
             first.shift(i).key,
             new[i],
-            closed[i],
-            ratings[i][0],
-            round(ratings[i][1] / ratings[i][0], 4) if ratings[i][0] else None,
+            closed[i][0],
+            closed[i][1],
+            round(closed[i][2] / closed[i][1], 4) if closed[i][1] else None,
         )
         for i in range(TREND_MONTHS)
     ]

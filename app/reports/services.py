@@ -112,6 +112,21 @@ def _items(
     return items
 
 
+def _open_value(figures: dict[str, Figure]) -> int:
+    value = figures["open"].value
+    return int(value) if value is not None else 0
+
+
+def backlog_from(open_at_last: int, new: list[int], resolved: list[int]) -> list[int]:
+    """Open issues at each week end, walking back from the last one: a week's end had the
+    next week end's open issues, minus those received in that next week, plus those resolved
+    in it (open at e = received before e and not resolved before e)."""
+    opened = [open_at_last]
+    for i in range(len(new) - 1, 0, -1):
+        opened.append(opened[-1] - new[i] + resolved[i])
+    return opened[::-1]
+
+
 def weekly_report(scope: ReportScope, week: Week, now: datetime) -> WeeklyReport:
     from app.voice.channels import CHANNELS, KINDS, SENTIMENTS
 
@@ -124,9 +139,10 @@ def weekly_report(scope: ReportScope, week: Week, now: datetime) -> WeeklyReport
     trend = scope.edges(
         lambda tz: [first.start(tz)] + [first.shift(i).end(tz) for i in range(TREND_WEEKS)]
     )
-    opened = queries.backlog(scope, trend)
     new = queries.counts_per_bucket(scope, trend, Issue.received_at)
     closed = queries.counts_per_bucket(scope, trend, Issue.closed_at)
+    resolved = queries.counts_per_bucket(scope, trend, Issue.resolved_at)
+    opened = backlog_from(_open_value(figures), new, resolved)
     backlog = [
         TrendPoint(first.shift(i).key, opened[i], new[i], closed[i]) for i in range(TREND_WEEKS)
     ]

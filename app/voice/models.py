@@ -42,6 +42,8 @@ class Voice(db.Model):  # type: ignore[name-defined,misc]
         # repeat candidates: same customer, or same office and category, recent first
         sa.Index("ix_voices_customer_occurred", "customer_id", "occurred_at"),
         sa.Index("ix_voices_office_category_occurred", "office_id", "category_id", "occurred_at"),
+        # reports: voices and repeats per office and period (covering)
+        sa.Index("ix_voices_office_occurred_repeat", "office_id", "occurred_at", "repeat_of_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
