@@ -124,12 +124,21 @@ def _review():
     from app.reports.dto import EscalationRow, MonthFigure, MonthlyReview, MonthPoint, ParetoItem
 
     return MonthlyReview(
-        scope_kind="region", scope_code="EAST", scope_name="华东", period="2026-10",
-        previous_period="2026-09", last_year_period="2025-10", starts_on="2026-10-01",
-        ends_on="2026-10-31", timezone="Asia/Shanghai", generated_at="2026-11-01T00:00:00+00:00",
+        scope_kind="region",
+        scope_code="EAST",
+        scope_name="华东",
+        period="2026-10",
+        previous_period="2026-09",
+        last_year_period="2025-10",
+        starts_on="2026-10-01",
+        ends_on="2026-10-31",
+        timezone="Asia/Shanghai",
+        generated_at="2026-11-01T00:00:00+00:00",
         figures={"csat": MonthFigure(0.75, 0.5, 4, 2, last_year=None, margin=0.42)},
-        pareto_root_causes=[ParetoItem("process", 3, 0.75, 0.75, 1, 0, "流程", "Process"),
-                            ParetoItem("none", 1, 0.25, 1.0)],
+        pareto_root_causes=[
+            ParetoItem("process", 3, 0.75, 0.75, 1, 0, "流程", "Process"),
+            ParetoItem("none", 1, 0.25, 1.0),
+        ],
         pareto_categories=[ParetoItem("delivery", 2, 1.0, 1.0, 0, 1, "交付", "<i>D</i>")],
         responsible=[ParetoItem("=cmd", 2, 1.0, 1.0)],
         escalations_by_office=[EscalationRow("SH", "上海", [1, 1, 0], 3)],
@@ -143,10 +152,28 @@ def test_every_figure_is_a_valid_plotly_figure():
 
     from app.reports.dto import ScopeRow
 
-    rows = [ScopeRow("office", "SH", "上海", {
-        n: Figure(1, 0) for n in ("new", "closed", "open", "overdue", "escalated", "reopened",
-                                  "sla_response_rate", "sla_resolution_rate", "csat", "voices")
-    })]
+    rows = [
+        ScopeRow(
+            "office",
+            "SH",
+            "上海",
+            {
+                n: Figure(1, 0)
+                for n in (
+                    "new",
+                    "closed",
+                    "open",
+                    "overdue",
+                    "escalated",
+                    "reopened",
+                    "sla_response_rate",
+                    "sla_resolution_rate",
+                    "csat",
+                    "voices",
+                )
+            },
+        )
+    ]
     built = charts.weekly_charts(_report(rows=rows), Texts())
     built += charts.monthly_charts(_review(), Texts())
     assert len(built) == 11 + 5  # weekly with its rows chart; monthly without
