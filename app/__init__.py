@@ -164,7 +164,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(actions_bp)
 
-    from app.reports import review_views  # noqa: F401  (its routes join the reports blueprint)
+    from app.reports import (  # noqa: F401  (their routes join the reports blueprint)
+        list_exports,
+        review_views,
+    )
     from app.reports.views import bp as reports_bp
 
     app.register_blueprint(reports_bp)
