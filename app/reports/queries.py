@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.core.audit import AuditEvent
-from app.core.buckets import ZonedEdges, at_edge, bucket, within
+from app.core.buckets import ZonedEdges, at_edge, bucket, by_bucket
 from app.extensions import db
 from app.issues import workflow
 from app.issues.models import Category, Escalation, Issue, RootCause
@@ -50,27 +50,35 @@ def per_office(scope: ReportScope, edges: ZonedEdges) -> PerOffice:
     acc: PerOffice = defaultdict(dict)
     office = Issue.office_id
 
-    b = bucket(Issue.received_at, edges, office)
-    stmt = (
-        sa.select(office, b, sa.func.count())
-        .where(scope.office_filter(office), within(Issue.received_at, edges, office))
-        .group_by(office, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(office, b, sa.func.count())
+            .where(scope.office_filter(office))
+            .group_by(office)
+        ),
+        Issue.received_at,
+        edges,
+        office,
     )
     for office_id, i, n in db.session.execute(stmt):
         _add(acc, office_id, "new", i, n)
 
-    b = bucket(Issue.closed_at, edges, office)
-    stmt = (
-        sa.select(
-            office,
-            b,
-            sa.func.count(),
-            sa.func.count(Issue.rating),
-            _sum_if(Issue.rating >= 4),
-            sa.func.coalesce(sa.func.sum(Issue.rating), 0),
-        )
-        .where(scope.office_filter(office), within(Issue.closed_at, edges, office))
-        .group_by(office, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(
+                office,
+                b,
+                sa.func.count(),
+                sa.func.count(Issue.rating),
+                _sum_if(Issue.rating >= 4),
+                sa.func.coalesce(sa.func.sum(Issue.rating), 0),
+            )
+            .where(scope.office_filter(office))
+            .group_by(office)
+        ),
+        Issue.closed_at,
+        edges,
+        office,
     )
     for office_id, i, n, rated, satisfied, rating_sum in db.session.execute(stmt):
         _add(acc, office_id, "closed", i, n)
@@ -78,23 +86,36 @@ def per_office(scope: ReportScope, edges: ZonedEdges) -> PerOffice:
         _add(acc, office_id, "satisfied", i, satisfied)
         _add(acc, office_id, "rating_sum", i, rating_sum)
 
-    b = bucket(Issue.resolved_at, edges, office)
-    stmt = (
-        sa.select(office, b, sa.func.count(), _sum_if(Issue.resolved_at <= Issue.resolve_due_at))
-        .where(scope.office_filter(office), within(Issue.resolved_at, edges, office))
-        .group_by(office, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(
+                office, b, sa.func.count(), _sum_if(Issue.resolved_at <= Issue.resolve_due_at)
+            )
+            .where(scope.office_filter(office))
+            .group_by(office)
+        ),
+        Issue.resolved_at,
+        edges,
+        office,
     )
     for office_id, i, n, on_time in db.session.execute(stmt):
         _add(acc, office_id, "resolved", i, n)
         _add(acc, office_id, "resolved_on_time", i, on_time)
 
-    b = bucket(Issue.first_response_at, edges, office)
-    stmt = (
-        sa.select(
-            office, b, sa.func.count(), _sum_if(Issue.first_response_at <= Issue.response_due_at)
-        )
-        .where(scope.office_filter(office), within(Issue.first_response_at, edges, office))
-        .group_by(office, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(
+                office,
+                b,
+                sa.func.count(),
+                _sum_if(Issue.first_response_at <= Issue.response_due_at),
+            )
+            .where(scope.office_filter(office))
+            .group_by(office)
+        ),
+        Issue.first_response_at,
+        edges,
+        office,
     )
     for office_id, i, n, on_time in db.session.execute(stmt):
         _add(acc, office_id, "responded", i, n)
@@ -150,12 +171,16 @@ def _open_at_ends(scope: ReportScope, edges: ZonedEdges, acc: PerOffice) -> None
 
 def _escalations(scope: ReportScope, edges: ZonedEdges, acc: PerOffice) -> None:
     office = Issue.office_id
-    b = bucket(Escalation.at, edges, office)
-    stmt = (
-        sa.select(office, b, Escalation.level, sa.func.count())
-        .join(Issue, Issue.id == Escalation.issue_id)
-        .where(scope.office_filter(office), within(Escalation.at, edges, office))
-        .group_by(office, b, Escalation.level)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(office, b, Escalation.level, sa.func.count())
+            .join(Issue, Issue.id == Escalation.issue_id)
+            .where(scope.office_filter(office))
+            .group_by(office, Escalation.level)
+        ),
+        Escalation.at,
+        edges,
+        office,
     )
     for office_id, i, level, n in db.session.execute(stmt):
         _add(acc, office_id, "escalated", i, n)
@@ -164,16 +189,19 @@ def _escalations(scope: ReportScope, edges: ZonedEdges, acc: PerOffice) -> None:
 
 def _reopens(scope: ReportScope, edges: ZonedEdges, acc: PerOffice) -> None:
     office = AuditEvent.office_id
-    b = bucket(AuditEvent.at, edges, office)
-    stmt = (
-        sa.select(office, b, sa.func.count())
-        .where(
-            scope.office_filter(office),
-            AuditEvent.action == "reopen",
-            AuditEvent.entity_type == "issue",
-            within(AuditEvent.at, edges, office),
-        )
-        .group_by(office, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(office, b, sa.func.count())
+            .where(
+                scope.office_filter(office),
+                AuditEvent.action == "reopen",
+                AuditEvent.entity_type == "issue",
+            )
+            .group_by(office)
+        ),
+        AuditEvent.at,
+        edges,
+        office,
     )
     for office_id, i, n in db.session.execute(stmt):
         _add(acc, office_id, "reopened", i, n)
@@ -181,11 +209,15 @@ def _reopens(scope: ReportScope, edges: ZonedEdges, acc: PerOffice) -> None:
 
 def _voices(scope: ReportScope, edges: ZonedEdges, acc: PerOffice) -> None:
     office = Voice.office_id
-    b = bucket(Voice.occurred_at, edges, office)
-    stmt = (
-        sa.select(office, b, sa.func.count(), sa.func.count(Voice.repeat_of_id))
-        .where(scope.office_filter(office), within(Voice.occurred_at, edges, office))
-        .group_by(office, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(office, b, sa.func.count(), sa.func.count(Voice.repeat_of_id))
+            .where(scope.office_filter(office))
+            .group_by(office)
+        ),
+        Voice.occurred_at,
+        edges,
+        office,
     )
     for office_id, i, n, repeats in db.session.execute(stmt):
         _add(acc, office_id, "voices", i, n)
@@ -206,24 +238,30 @@ def _breakdown(rows: Iterable[Any]) -> Breakdown:
 
 
 def voices_by(scope: ReportScope, edges: ZonedEdges, column: Any) -> Breakdown:
-    b = bucket(Voice.occurred_at, edges, Voice.office_id)
-    stmt = (
-        sa.select(column, b, sa.func.count())
-        .where(
-            scope.office_filter(Voice.office_id), within(Voice.occurred_at, edges, Voice.office_id)
-        )
-        .group_by(column, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(column, b, sa.func.count())
+            .where(scope.office_filter(Voice.office_id))
+            .group_by(column)
+        ),
+        Voice.occurred_at,
+        edges,
+        Voice.office_id,
     )
     return _breakdown(db.session.execute(stmt))
 
 
 def issues_by(scope: ReportScope, edges: ZonedEdges, time_column: Any, column: Any) -> Breakdown:
     """Issues whose `time_column` falls in the periods of `edges`, counted by `column`."""
-    b = bucket(time_column, edges, Issue.office_id)
-    stmt = (
-        sa.select(column, b, sa.func.count())
-        .where(scope.office_filter(Issue.office_id), within(time_column, edges, Issue.office_id))
-        .group_by(column, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(column, b, sa.func.count())
+            .where(scope.office_filter(Issue.office_id))
+            .group_by(column)
+        ),
+        time_column,
+        edges,
+        Issue.office_id,
     )
     return _breakdown(db.session.execute(stmt))
 
@@ -233,14 +271,17 @@ def resolved_by_cause_and_responsible(
 ) -> tuple[Breakdown, Breakdown]:
     """Resolved issues by root cause and by responsible department, from one scan (grouped by
     both; the few groups are summed each way here)."""
-    b = bucket(Issue.resolved_at, edges, Issue.office_id)
-    stmt = (
-        sa.select(Issue.root_cause_id, Issue.responsible, b, sa.func.count())
-        .where(
-            scope.office_filter(Issue.office_id),
-            within(Issue.resolved_at, edges, Issue.office_id),
-        )
-        .group_by(Issue.root_cause_id, Issue.responsible, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(Issue.root_cause_id, Issue.responsible, b, sa.func.count())
+            .where(
+                scope.office_filter(Issue.office_id),
+            )
+            .group_by(Issue.root_cause_id, Issue.responsible)
+        ),
+        Issue.resolved_at,
+        edges,
+        Issue.office_id,
     )
     rows = list(db.session.execute(stmt))
     causes = _breakdown((cause, i, n) for cause, _, i, n in rows)
@@ -249,12 +290,16 @@ def resolved_by_cause_and_responsible(
 
 
 def escalations_by_level(scope: ReportScope, edges: ZonedEdges) -> Breakdown:
-    b = bucket(Escalation.at, edges, Issue.office_id)
-    stmt = (
-        sa.select(Escalation.level, b, sa.func.count())
-        .join(Issue, Issue.id == Escalation.issue_id)
-        .where(scope.office_filter(Issue.office_id), within(Escalation.at, edges, Issue.office_id))
-        .group_by(Escalation.level, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(Escalation.level, b, sa.func.count())
+            .join(Issue, Issue.id == Escalation.issue_id)
+            .where(scope.office_filter(Issue.office_id))
+            .group_by(Escalation.level)
+        ),
+        Escalation.at,
+        edges,
+        Issue.office_id,
     )
     return _breakdown(db.session.execute(stmt))
 
@@ -280,11 +325,11 @@ def ageing(scope: ReportScope, end_of: ZonedEdges) -> dict[str, int]:
 
 
 def counts_per_bucket(scope: ReportScope, edges: ZonedEdges, time_column: Any) -> list[int]:
-    b = bucket(time_column, edges, Issue.office_id)
-    stmt = (
-        sa.select(b, sa.func.count())
-        .where(scope.office_filter(Issue.office_id), within(time_column, edges, Issue.office_id))
-        .group_by(b)
+    stmt = by_bucket(
+        lambda b: sa.select(b, sa.func.count()).where(scope.office_filter(Issue.office_id)),
+        time_column,
+        edges,
+        Issue.office_id,
     )
     out = [0] * edges.count
     for i, n in db.session.execute(stmt):
@@ -355,12 +400,16 @@ def to_discuss(scope: ReportScope, end: ZonedEdges) -> list[Any]:
 def escalations_by_office(scope: ReportScope, edges: ZonedEdges) -> dict[int, dict[int, list[int]]]:
     """office → level → [previous, current] escalation counts."""
     office = Issue.office_id
-    b = bucket(Escalation.at, edges, office)
-    stmt = (
-        sa.select(office, Escalation.level, b, sa.func.count())
-        .join(Issue, Issue.id == Escalation.issue_id)
-        .where(scope.office_filter(office), within(Escalation.at, edges, office))
-        .group_by(office, Escalation.level, b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(office, Escalation.level, b, sa.func.count())
+            .join(Issue, Issue.id == Escalation.issue_id)
+            .where(scope.office_filter(office))
+            .group_by(office, Escalation.level)
+        ),
+        Escalation.at,
+        edges,
+        office,
     )
     out: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for office_id, level, i, n in db.session.execute(stmt):
@@ -371,14 +420,15 @@ def escalations_by_office(scope: ReportScope, edges: ZonedEdges) -> dict[int, di
 
 def closed_per_bucket(scope: ReportScope, edges: ZonedEdges) -> list[tuple[int, int, int]]:
     """(closed, rated, satisfied) of the issues closed in each bucket of `edges`."""
-    b = bucket(Issue.closed_at, edges, Issue.office_id)
-    stmt = (
-        sa.select(b, sa.func.count(), sa.func.count(Issue.rating), _sum_if(Issue.rating >= 4))
-        .where(
+    stmt = by_bucket(
+        lambda b: sa.select(
+            b, sa.func.count(), sa.func.count(Issue.rating), _sum_if(Issue.rating >= 4)
+        ).where(
             scope.office_filter(Issue.office_id),
-            within(Issue.closed_at, edges, Issue.office_id),
-        )
-        .group_by(b)
+        ),
+        Issue.closed_at,
+        edges,
+        Issue.office_id,
     )
     out = [(0, 0, 0)] * edges.count
     for i, closed, rated, satisfied in db.session.execute(stmt):
@@ -391,16 +441,19 @@ def repeat_links(scope: ReportScope, edges: ZonedEdges) -> list[int]:
     """Voices linked to an issue as a repeat of it, per bucket (by the time of the link)."""
     from app.voice.models import VoiceIssueLink
 
-    b = bucket(VoiceIssueLink.at, edges, Issue.office_id)
-    stmt = (
-        sa.select(b, sa.func.count())
-        .join(Issue, Issue.id == VoiceIssueLink.issue_id)
-        .where(
-            scope.office_filter(Issue.office_id),
-            VoiceIssueLink.kind == "repeat",
-            within(VoiceIssueLink.at, edges, Issue.office_id),
-        )
-        .group_by(b)
+    stmt = by_bucket(
+        lambda b: (
+            sa.select(b, sa.func.count())
+            .select_from(VoiceIssueLink)
+            .join(Issue, Issue.id == VoiceIssueLink.issue_id)
+            .where(
+                scope.office_filter(Issue.office_id),
+                VoiceIssueLink.kind == "repeat",
+            )
+        ),
+        VoiceIssueLink.at,
+        edges,
+        Issue.office_id,
     )
     out = [0] * edges.count
     for i, n in db.session.execute(stmt):

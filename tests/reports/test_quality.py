@@ -92,6 +92,19 @@ def test_figures_against_previous_month_and_last_year(world, october):
     assert [row.code for row in r.rows] == ["HZ", "SH"]
 
 
+def test_repeat_links_are_counted_in_their_month(world, october, make_voice):
+    from app.voice.models import VoiceIssueLink
+
+    issue = db.session.scalars(sa.select(Issue).where(Issue.office_id == world.sh.id)).first()
+    for at in (OCT + 3 * DAY, SEP + DAY):
+        voice = make_voice(occurred_at=at)
+        db.session.add(VoiceIssueLink(voice_id=voice.id, issue_id=issue.id, kind="repeat", at=at))
+    db.session.commit()
+    f = review_for(world.rm).figures["repeat_links"]
+    assert (f.value, f.previous) == (1, 1)
+    assert review_for(world.qa, region="SOUTH").figures["repeat_links"].value == 0
+
+
 def test_totals_equal_direct_counts(world, october):
     def direct(office_ids, start, end):
         return db.session.scalar(
