@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from app.core import timeutils
 from app.core.buckets import ZonedEdges
+from app.extensions import db
 from app.issues.models import Issue
 from app.reports import queries
 from app.reports.actions import overdue_actions
@@ -127,9 +130,19 @@ def backlog_from(open_at_last: int, new: list[int], resolved: list[int]) -> list
     return opened[::-1]
 
 
+def _no_parallel_workers() -> None:
+    """PostgreSQL plans the UNION ALL of small index ranges with parallel workers; starting
+    them costs about 20 ms per statement while the ranges of a week take well under 1 ms
+    (EXPLAIN ANALYZE: 24 ms executing, 0.15 ms per part). SET LOCAL ends with the transaction.
+    SQLite has no such thing."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+
+
 def weekly_report(scope: ReportScope, week: Week, now: datetime) -> WeeklyReport:
     from app.voice.channels import CHANNELS, KINDS, SENTIMENTS
 
+    _no_parallel_workers()
     today = timeutils.local(now, scope.timezone).date()
     edges = scope.edges(lambda tz: [week.shift(-1).start(tz), week.start(tz), week.end(tz)])
     per_office = queries.per_office(scope, edges)
