@@ -189,6 +189,18 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(voice_bp)
 
+    from app.actions.views import bp as actions_bp
+
+    app.register_blueprint(actions_bp)
+
+    from app.reports import (  # noqa: F401  (their routes join the reports blueprint)
+        list_exports,
+        review_views,
+    )
+    from app.reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
+
 
 def register_commands(app: Flask) -> None:
     from app.auth.cli import users_cli

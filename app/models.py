@@ -1,5 +1,6 @@
 """Imports every model module so that metadata is complete for Alembic and the tests."""
 
+from app.actions import models as action_models
 from app.auth import models as auth_models
 from app.contacts import models as contact_models
 from app.core import audit, outbox
@@ -7,12 +8,14 @@ from app.core.ratelimit import RateCounter
 from app.customers import models as customer_models
 from app.issues import models as issue_models
 from app.org import models as org_models
+from app.reports import models as report_models
 from app.scheduler import models as scheduler_models
 from app.surveys import models as survey_models
 from app.voice import models as voice_models
 
 __all__ = [
     "RateCounter",
+    "action_models",
     "audit",
     "auth_models",
     "contact_models",
@@ -20,6 +23,7 @@ __all__ = [
     "issue_models",
     "org_models",
     "outbox",
+    "report_models",
     "scheduler_models",
     "survey_models",
     "voice_models",

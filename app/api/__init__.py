@@ -39,9 +39,29 @@ def init_api(app: Flask) -> Api:
             "security": [{"bearer": []}],
         },
     )
-    from app.api import customers, issues, org, surveys, voice_classify, voice_import, voices
+    from app.api import (
+        actions,
+        customers,
+        issues,
+        org,
+        reports,
+        surveys,
+        voice_classify,
+        voice_import,
+        voices,
+    )
 
-    for module in (org, customers, issues, voices, voice_classify, voice_import, surveys):
+    for module in (
+        org,
+        customers,
+        issues,
+        voices,
+        voice_classify,
+        voice_import,
+        surveys,
+        reports,
+        actions,
+    ):
         for blp in module.BLUEPRINTS:
             csrf.exempt(blp)
             api.register_blueprint(blp)

@@ -16,7 +16,11 @@ from app.extensions import db
 
 class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "audit_events"
-    __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),
+        # reports: reopens (and other actions) per office and period
+        sa.Index("ix_audit_events_office_action_at", "office_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -114,6 +114,25 @@ class Issue(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         # the escalate job and "due soon" lists scan open issues by deadline
         sa.Index("ix_issues_status_resolve_due", "status", "resolve_due_at"),
         sa.Index("ix_issues_office_received", "office_id", "received_at"),
+        # reports (app.reports.queries): per office and period, by each time column
+        # (covering: the columns the report queries read come with the index entries)
+        sa.Index("ix_issues_office_closed", "office_id", "closed_at", "rating"),
+        sa.Index(
+            "ix_issues_office_resolved",
+            "office_id",
+            "resolved_at",
+            "received_at",
+            "resolve_due_at",
+            "root_cause_id",
+            "responsible",
+        ),
+        sa.Index(
+            "ix_issues_office_first_response", "office_id", "first_response_at", "response_due_at"
+        ),
+        # improvement actions: a category's volume before and after
+        sa.Index("ix_issues_category_received", "category_id", "received_at"),
+        # reports: categories of the issues received in a period (covering)
+        sa.Index("ix_issues_office_received_category", "office_id", "received_at", "category_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -233,6 +252,7 @@ class Escalation(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         sa.UniqueConstraint("issue_id", "level"),
         sa.CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),
+        sa.Index("ix_escalations_at", "at"),  # reports: escalations per period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -42,6 +42,8 @@ class Voice(db.Model):  # type: ignore[name-defined,misc]
         # repeat candidates: same customer, or same office and category, recent first
         sa.Index("ix_voices_customer_occurred", "customer_id", "occurred_at"),
         sa.Index("ix_voices_office_category_occurred", "office_id", "category_id", "occurred_at"),
+        # reports: voices and repeats per office and period (covering)
+        sa.Index("ix_voices_office_occurred_repeat", "office_id", "occurred_at", "repeat_of_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +102,7 @@ class VoiceIssueLink(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         sa.UniqueConstraint("voice_id", "issue_id"),
         sa.CheckConstraint(check_in("kind", LINK_KINDS), name="kind_valid"),
+        sa.Index("ix_voice_issue_links_kind_at", "kind", "at"),  # reports: repeats per period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

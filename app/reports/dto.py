@@ -1,0 +1,238 @@
+"""The report DTOs: small dataclasses of aggregated numbers, JSON-safe both ways so a
+snapshot stores exactly what the live view shows (`to_dict` / `from_dict`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+Number = int | float | None
+
+
+@dataclass
+class Figure:
+    """A figure beside the previous period's; `n` is the sample behind a rate."""
+
+    value: Number
+    previous: Number
+    n: int | None = None
+    n_previous: int | None = None
+
+    @property
+    def change(self) -> Number:
+        if self.value is None or self.previous is None:
+            return None
+        diff = self.value - self.previous
+        return round(diff, 4) if isinstance(diff, float) else diff
+
+
+@dataclass
+class Item:
+    """A labelled count: a category, a root cause, a channel, an ageing bucket, a level...
+    Reference rows carry their names in both languages; codes are translated when shown."""
+
+    key: str
+    value: int
+    previous: int = 0
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+@dataclass
+class TrendPoint:
+    period: str
+    open: int
+    new: int
+    closed: int
+
+
+@dataclass
+class ScopeRow:
+    """One office of a region's report, or one region of the company's."""
+
+    kind: str  # office | region
+    code: str
+    name: str
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+@dataclass
+class IssueLine:
+    id: int
+    number: str
+    title: str
+    office_code: str
+    status: str
+    escalation_level: int
+    resolve_due_at: str  # ISO 8601
+    overdue: bool
+    category_zh: str
+    category_en: str
+
+
+@dataclass
+class ActionLine:
+    """An improvement action as a report shows it; the effect only in the monthly review."""
+
+    id: int
+    title: str
+    dimension: str
+    status: str
+    owner: str
+    place: str
+    due_on: str
+    overdue: bool
+    metric: str
+    before: float | None = None
+    after: float | None = None
+    n_before: int = 0
+    n_after: int | None = None
+    improved: bool | None = None
+
+
+@dataclass
+class WeeklyReport:
+    scope_kind: str
+    scope_code: str | None
+    scope_name: str
+    period: str
+    previous_period: str
+    starts_on: str
+    ends_on: str
+    timezone: str
+    generated_at: str
+    figures: dict[str, Figure]
+    escalations_by_level: list[Item]
+    ageing: list[Item]
+    backlog: list[TrendPoint]
+    categories: list[Item]
+    root_causes: list[Item]
+    ratings: list[Item]
+    voices_by_channel: list[Item]
+    voices_by_kind: list[Item]
+    voices_by_sentiment: list[Item]
+    rows: list[ScopeRow]
+    discuss: list[IssueLine]
+    actions_overdue: list[ActionLine] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WeeklyReport:
+        items = (
+            "escalations_by_level",
+            "ageing",
+            "categories",
+            "root_causes",
+            "ratings",
+            "voices_by_channel",
+            "voices_by_kind",
+            "voices_by_sentiment",
+        )
+        values = dict(data)
+        values["figures"] = figures_from(data["figures"])
+        for name in items:
+            values[name] = [Item(**i) for i in data[name]]
+        values["backlog"] = [TrendPoint(**p) for p in data["backlog"]]
+        values["rows"] = [
+            ScopeRow(r["kind"], r["code"], r["name"], figures_from(r["figures"]))
+            for r in data["rows"]
+        ]
+        values["discuss"] = [IssueLine(**i) for i in data["discuss"]]
+        values["actions_overdue"] = [ActionLine(**a) for a in data.get("actions_overdue", [])]
+        return cls(**values)
+
+
+def figures_from(data: dict[str, Any]) -> dict[str, Figure]:
+    return {name: Figure(**f) for name, f in data.items()}
+
+
+@dataclass
+class MonthFigure(Figure):
+    """A monthly figure: also the same month last year, and a 95 % margin for shares."""
+
+    last_year: Number = None
+    n_last_year: int | None = None
+    margin: float | None = None
+
+    @property
+    def change_last_year(self) -> Number:
+        if self.value is None or self.last_year is None:
+            return None
+        diff = self.value - self.last_year
+        return round(diff, 4) if isinstance(diff, float) else diff
+
+
+@dataclass
+class ParetoItem:
+    """One bar of a Pareto chart: its count, share of the total and cumulative share (this
+    month), beside the previous month and the same month last year."""
+
+    key: str
+    value: int
+    share: float
+    cumulative: float
+    previous: int = 0
+    last_year: int = 0
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+@dataclass
+class MonthPoint:
+    period: str
+    new: int
+    closed: int
+    rated: int
+    csat: float | None
+
+
+@dataclass
+class EscalationRow:
+    office_code: str
+    office_name: str
+    levels: list[int]  # escalations to level 1, 2, 3 this month
+    previous: int  # all levels, the previous month
+
+
+@dataclass
+class MonthlyReview:
+    scope_kind: str
+    scope_code: str | None
+    scope_name: str
+    period: str
+    previous_period: str
+    last_year_period: str
+    starts_on: str
+    ends_on: str
+    timezone: str
+    generated_at: str
+    figures: dict[str, MonthFigure]
+    pareto_root_causes: list[ParetoItem]
+    pareto_categories: list[ParetoItem]
+    responsible: list[ParetoItem]
+    escalations_by_office: list[EscalationRow]
+    trend: list[MonthPoint]
+    rows: list[ScopeRow]
+    actions: list[ActionLine] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MonthlyReview:
+        values = dict(data)
+        values["figures"] = {n: MonthFigure(**f) for n, f in data["figures"].items()}
+        for name in ("pareto_root_causes", "pareto_categories", "responsible"):
+            values[name] = [ParetoItem(**i) for i in data[name]]
+        values["escalations_by_office"] = [
+            EscalationRow(**r) for r in data["escalations_by_office"]
+        ]
+        values["trend"] = [MonthPoint(**p) for p in data["trend"]]
+        values["rows"] = [
+            ScopeRow(r["kind"], r["code"], r["name"], figures_from(r["figures"]))
+            for r in data["rows"]
+        ]
+        values["actions"] = [ActionLine(**a) for a in data.get("actions", [])]
+        return cls(**values)
