@@ -31,9 +31,16 @@ from app.org.services import list_offices
 from app.surveys import campaigns as campaign_services
 from app.surveys import charts, imports
 from app.surveys.campaign_forms import CampaignForm, ImportForm
+from app.surveys.closed_loop import awaiting_contacts, loop_figures
 from app.surveys.imports import company_figures
 from app.surveys.models import Campaign, Survey
-from app.surveys.results import campaign_figures, recent_comments, skipped_contacts
+from app.surveys.results import (
+    campaign_figures,
+    failed_mails,
+    progress,
+    recent_comments,
+    skipped_contacts,
+)
 from app.surveys.views import PAGE_SIZE, bp, designers, readers
 
 SKIP_REASONS = {
@@ -151,6 +158,10 @@ def campaign(campaign_id: int) -> Any:
         comments=recent_comments(item.id),
         skipped=skipped_contacts(item.id),
         skip_reasons=SKIP_REASONS,
+        progress=None if third_party else progress(item.id),
+        failed=[] if third_party else failed_mails(item.id),
+        loop=None if third_party else loop_figures(item),
+        awaiting=[] if third_party else awaiting_contacts(item),
     )
 
 
