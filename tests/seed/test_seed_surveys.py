@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from app.contacts.models import Contact, Milestone, Project
 from app.core.audit import AuditEvent
 from app.core.outbox import OutboxMessage
+from app.customers.models import Customer
 from app.extensions import db
 from app.issues.models import Issue
 from app.surveys.closed_loop import loop_figures
@@ -21,8 +22,9 @@ ARGS = ["seed-demo", "--customers", "150", "--issues", "100"]
 
 def snapshot():
     answers = db.session.execute(
-        sa.select(Response.contact_id, Response.submitted_at, Answer.question_type, Answer.value)
+        sa.select(Contact.name, Response.submitted_at, Answer.question_type, Answer.value)
         .join(Answer, Answer.response_id == Response.id)
+        .join(Contact, Contact.id == Response.contact_id)
         .order_by(Answer.id)
     ).all()
     others = db.session.execute(
@@ -30,8 +32,11 @@ def snapshot():
             ThirdPartyAnswer.row_key, ThirdPartyAnswer.company, ThirdPartyAnswer.value
         ).order_by(ThirdPartyAnswer.id)
     ).all()
+    # names, not ids: a forced reload on PostgreSQL does not restart the sequences
     projects = db.session.execute(
-        sa.select(Project.name, Project.customer_id).order_by(Project.id)
+        sa.select(Project.name, Customer.name)
+        .join(Customer, Customer.id == Project.customer_id)
+        .order_by(Project.id)
     ).all()
     issues = db.session.execute(
         sa.select(Issue.number, Issue.status).where(Issue.channel == "survey").order_by(Issue.id)
