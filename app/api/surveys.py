@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from flask import abort, current_app, request
@@ -292,14 +293,29 @@ class ImportSummary(Schema):
 def import_results(campaign_id: int) -> Any:
     """Third-party results: multipart `file` (CSV in UTF-8 or XLSX), one row per respondent,
     columns named by question key, optional `company` (a competitor; empty: ours) and
-    `external_id`. Rows with errors are listed, the others kept."""
+    `external_id`. Optional field `mapping`: JSON {"file column": "question key, company or
+    external_id"} for a file with the agency's own headers. Rows with errors are listed, the
+    others kept."""
     if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
         abort(413)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed(fields={"file": "send the results as multipart field `file`"})
+    raw_mapping = request.form.get("mapping") or None
+    mapping: Any = None
+    if raw_mapping is not None:
+        try:
+            mapping = json.loads(raw_mapping)
+        except ValueError as exc:
+            raise ValidationFailed(fields={"mapping": "JSON {column: field}"}) from exc
+        if not isinstance(mapping, dict):
+            raise ValidationFailed(fields={"mapping": "JSON {column: field}"})
     result = imports.import_results(
-        actor=api_user(), campaign_id=campaign_id, filename=upload.filename, data=upload.read()
+        actor=api_user(),
+        campaign_id=campaign_id,
+        filename=upload.filename,
+        data=upload.read(),
+        mapping=mapping,
     )
     db.session.commit()
     return result.as_dict()

@@ -242,6 +242,7 @@ def import_results(campaign_id: int) -> Any:
                 campaign_id=campaign_id,
                 filename=upload.filename or "",
                 data=upload.read(),
+                mapping=form.mapping.data or None,
             )
     except ValidationFailed as exc:
         flash("; ".join(exc.fields.values()) or exc.message, "error")
