@@ -63,6 +63,7 @@ bench: install ## run the benchmarks in bench/ (N= to size them)
 	$(BIN)/python bench/customer_search.py $(if $(N),--n $(N),)
 	$(BIN)/python bench/classify_eval.py --no-db
 	$(BIN)/python bench/survey_answer.py
+	$(BIN)/python bench/survey_send.py
 
 migration: install ## new migration: make migration m="what changed"
 	$(FLASK) db migrate -m "$(m)"
