@@ -64,6 +64,7 @@ bench: install ## run the benchmarks in bench/ (N= to size them)
 	$(BIN)/python bench/classify_eval.py --no-db
 	$(BIN)/python bench/survey_answer.py
 	$(BIN)/python bench/voice_import.py
+	$(BIN)/python bench/survey_send.py
 
 migration: install ## new migration: make migration m="what changed"
 	$(FLASK) db migrate -m "$(m)"

@@ -16,7 +16,10 @@ rows = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("title", sa.String(200)),
 )
-metadata.create_all(engine)
+try:
+    metadata.create_all(engine)
+except sa.exc.DBAPIError:  # the other gunicorn worker created it at the same moment
+    metadata.create_all(engine)
 if engine.dialect.name == "sqlite":
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
 from flask import abort, current_app, request
@@ -10,12 +12,14 @@ from marshmallow import Schema, fields, validate
 from app.api import api_user, make_blueprint, page_args
 from app.api.schemas import PageArgs, Timestamp, page_schema
 from app.core.errors import ValidationFailed
+from app.core.scoping import Scope
 from app.extensions import db
 from app.surveys import campaigns as campaign_services
-from app.surveys import imports, services
+from app.surveys import imports, segments, services
+from app.surveys.closed_loop import loop_figures
 from app.surveys.imports import company_figures
 from app.surveys.models import EVENTS, QUESTION_TYPES, SURVEY_KINDS, Campaign, Survey
-from app.surveys.results import campaign_figures, skipped_contacts
+from app.surveys.results import campaign_figures, progress, skipped_contacts
 
 surveys = make_blueprint("surveys_api", "/surveys", "Surveys (满意度调查问卷)")
 campaigns = make_blueprint("campaigns_api", "/campaigns", "Campaigns: sending a survey")
@@ -183,16 +187,26 @@ class CampaignDetailSchema(CampaignSchema):
     companies = fields.Dict(
         metadata={
             "description": "third-party results per company measured ('' = ours): "
-            "nps, csat, index, each {value, n, margin, small_sample}"
+            "nps, csat, index, each {value, n, margin, small_sample}, and indicators"
         }
     )
+    progress = fields.Dict(
+        metadata={"description": "invited, delivered, failed, pending, opened, answered, reminders"}
+    )
+    closed_loop = fields.Dict(
+        metadata={"description": "detractors contacted (issue), fixed (closed), re-measured"}
+    )
+    segments = fields.List(
+        fields.Dict(), metadata={"description": "per region and office in your scope"}
+    )
+    trend = fields.List(fields.Dict(), metadata={"description": "per wave of this survey"})
 
 
 CampaignPage = page_schema(CampaignSchema, "CampaignPage")
 
 
 class CampaignDetail:
-    def __init__(self, campaign: Campaign) -> None:
+    def __init__(self, campaign: Campaign, scope: Scope) -> None:
         self._campaign = campaign
         self.__dict__.update(campaign_figures(campaign).as_dict())
         self.skipped_contacts = [
@@ -205,11 +219,37 @@ class CampaignDetail:
             }
             for s in skipped_contacts(campaign.id)
         ]
+        third_party = campaign.survey.kind == "third_party"
         self.companies = (
-            company_figures(campaign.id, campaign.survey.weights())
-            if campaign.survey.kind == "third_party"
-            else {}
+            company_figures(campaign.id, campaign.survey.weights()) if third_party else {}
         )
+        if third_party:
+            for name, m in segments.companies(campaign).items():
+                self.companies.setdefault(name, {})["indicators"] = segments.as_dict(m)[
+                    "indicators"
+                ]
+        self.progress = {} if third_party else dataclasses.asdict(progress(campaign.id))
+        self.closed_loop = {} if third_party else dataclasses.asdict(loop_figures(campaign))
+        self.segments = [
+            {
+                "kind": p.kind,
+                "code": p.code,
+                "invited": p.invited,
+                "responded": p.responded,
+                "response_rate": p.response_rate,
+                **segments.as_dict(p.measures),
+            }
+            for p in ([] if third_party else segments.by_office_and_region(campaign, scope))
+        ]
+        self.trend = [
+            {
+                "campaign_id": w.campaign_id,
+                "name": w.name,
+                "at": w.at.isoformat() if w.at else None,
+                **segments.as_dict(w.measures),
+            }
+            for w in segments.trend(campaign)
+        ]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._campaign, name)
@@ -238,7 +278,8 @@ def list_campaigns(args: dict[str, Any]) -> Any:
 @campaigns.route("/<int:campaign_id>", methods=["GET"])
 @campaigns.response(200, CampaignDetailSchema)
 def get_campaign(campaign_id: int) -> Any:
-    return CampaignDetail(campaign_services.get_campaign(api_user(), campaign_id))
+    user = api_user()
+    return CampaignDetail(campaign_services.get_campaign(user, campaign_id), Scope.for_user(user))
 
 
 class CampaignImportSummary(Schema):
@@ -252,14 +293,29 @@ class CampaignImportSummary(Schema):
 def import_results(campaign_id: int) -> Any:
     """Third-party results: multipart `file` (CSV in UTF-8 or XLSX), one row per respondent,
     columns named by question key, optional `company` (a competitor; empty: ours) and
-    `external_id`. Rows with errors are listed, the others kept."""
+    `external_id`. Optional field `mapping`: JSON {"file column": "question key, company or
+    external_id"} for a file with the agency's own headers. Rows with errors are listed, the
+    others kept."""
     if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
         abort(413)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed(fields={"file": "send the results as multipart field `file`"})
+    raw_mapping = request.form.get("mapping") or None
+    mapping: Any = None
+    if raw_mapping is not None:
+        try:
+            mapping = json.loads(raw_mapping)
+        except ValueError as exc:
+            raise ValidationFailed(fields={"mapping": "JSON {column: field}"}) from exc
+        if not isinstance(mapping, dict):
+            raise ValidationFailed(fields={"mapping": "JSON {column: field}"})
     result = imports.import_results(
-        actor=api_user(), campaign_id=campaign_id, filename=upload.filename, data=upload.read()
+        actor=api_user(),
+        campaign_id=campaign_id,
+        filename=upload.filename,
+        data=upload.read(),
+        mapping=mapping,
     )
     db.session.commit()
     return result.as_dict()

@@ -55,15 +55,18 @@ class SmtpSender:
     timeout: float = 20.0
 
     def send(self, message: EmailMessage) -> str:
-        context = ssl.create_default_context()  # verifies the server certificate
+        # a TLS context (it verifies the server certificate) only when TLS is used: loading the
+        # system's CA bundle costs more than delivering a message to a local relay
         smtp: smtplib.SMTP
         if self.port == IMPLICIT_TLS_PORT:
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with smtp:
             if self.use_tls and self.port != IMPLICIT_TLS_PORT:
-                smtp.starttls(context=context)
+                smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(message)

@@ -31,6 +31,7 @@ from app.customers.models import Customer
 from app.extensions import db
 from app.issues import labels as issue_labels
 from app.org.services import list_offices
+from app.surveys.results import customer_responses
 from app.voice.queries_timeline import customer_timeline
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -151,6 +152,7 @@ def detail(customer_id: int) -> Any:
         contacts=contact_services.contacts_of(customer.id),
         projects=contact_services.projects_of(customer.id, _scope()),
         done_form=MilestoneDoneForm(),
+        survey_responses=customer_responses(customer.id, _scope()),
     )
 
 

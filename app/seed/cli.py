@@ -17,6 +17,7 @@ from app.org.models import Region
 from app.seed.customers import seed_customers
 from app.seed.issues import seed_issues
 from app.seed.org import DEMO_PASSWORD, DemoOrg, seed_org
+from app.seed.surveys import seed_surveys
 from app.seed.voices import seed_voices, voice_count
 from app.voice.rules import ensure_default_rules
 
@@ -45,6 +46,7 @@ STEPS: list[Step] = [
     Step(
         "voices", voice_count, lambda r, f, o, opts, t: seed_voices(r, f, o, voice_count(opts), t)
     ),
+    Step("surveys", lambda opts: 4, lambda r, f, o, opts, t: seed_surveys(r, f, o, t)),
 ]
 
 

@@ -66,7 +66,9 @@ def find_link(
         .outerjoin(Campaign, Campaign.id == Invitation.campaign_id)
         .outerjoin(Issue, Issue.id == Invitation.issue_id)
         .where(InvitationToken.token_hash == token_hash)
-        .options(joinedload(Invitation.contact))
+        # the campaign comes in the same round trip; not its survey: loading that (and its
+        # questions) only for real links would make a valid-but-used link slower to refuse
+        .options(joinedload(Invitation.contact), joinedload(Invitation.campaign))
     ).first()
     valid = (
         row is not None
@@ -178,18 +180,21 @@ def record_response(
     except IntegrityError as exc:
         raise AlreadyAnswered() from exc
     by_id = {q.id: q for q in questions}
-    for question_id, (number, text) in clean.items():
-        q = by_id[question_id]
-        db.session.add(
-            Answer(
-                response_id=response.id,
-                question_id=q.id,
-                campaign_id=invitation.campaign_id,
-                question_type=q.type,
-                indicator_id=q.indicator_id,
-                value=number,
-                text=text,
-            )
+    if clean:  # one executemany, not a round trip per answer
+        db.session.execute(
+            sa.insert(Answer),
+            [
+                {
+                    "response_id": response.id,
+                    "question_id": qid,
+                    "campaign_id": invitation.campaign_id,
+                    "question_type": by_id[qid].type,
+                    "indicator_id": by_id[qid].indicator_id,
+                    "value": number,
+                    "text": text,
+                }
+                for qid, (number, text) in clean.items()
+            ],
         )
     invitation.responded_at = now
     db.session.flush()

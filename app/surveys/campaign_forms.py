@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -101,5 +101,13 @@ class ImportForm(FlaskForm):  # type: ignore[misc]
         description=_l(
             "One row per respondent; columns named by question key, optional company "
             "(a competitor; empty for ours) and external_id."
+        ),
+    )
+    mapping = TextAreaField(
+        _l("Column mapping (optional)"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l(
+            "For a file with the agency's own headers: one line per column, "
+            "file column = question key, company or external_id."
         ),
     )

@@ -29,11 +29,18 @@ from app.extensions import db
 from app.org.models import Region
 from app.org.services import list_offices
 from app.surveys import campaigns as campaign_services
-from app.surveys import charts, imports
+from app.surveys import charts, imports, segments
 from app.surveys.campaign_forms import CampaignForm, ImportForm
+from app.surveys.closed_loop import awaiting_contacts, loop_figures
 from app.surveys.imports import company_figures
 from app.surveys.models import Campaign, Survey
-from app.surveys.results import campaign_figures, recent_comments, skipped_contacts
+from app.surveys.results import (
+    campaign_figures,
+    failed_mails,
+    progress,
+    recent_comments,
+    skipped_contacts,
+)
 from app.surveys.views import PAGE_SIZE, bp, designers, readers
 
 SKIP_REASONS = {
@@ -133,12 +140,70 @@ def _charts(item: Campaign, figures: Any) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def _more_charts(
+    item: Campaign,
+    waves: list[segments.Wave],
+    places: list[segments.Segment],
+    companies: dict[str, segments.Measures] | None,
+) -> list[tuple[str, dict[str, Any]]]:
+    locale = str(get_locale() or "zh")
+    names = segments.indicator_names(item.survey.indicators, locale)
+    out = []
+    if len(waves) > 1:
+        out.append(
+            (
+                "trend",
+                charts.trend_chart(
+                    [w.name for w in waves],
+                    [w.measures.index for w in waves],
+                    [w.measures.nps for w in waves],
+                    (_("Satisfaction index"), "NPS"),
+                    _("Trend by wave"),
+                ),
+            )
+        )
+    offices = [p for p in places if p.kind == "office" and p.measures.index.value is not None]
+    if len(offices) > 1:
+        out.append(
+            (
+                "offices",
+                charts.segment_chart(
+                    [p.name for p in offices],
+                    [p.measures.index for p in offices],
+                    _("Satisfaction index by office"),
+                ),
+            )
+        )
+    if companies:
+        keys = [i.key for i in item.survey.indicators]
+        series = {
+            (name or _("Our customers")): [
+                next(s.score for s in m.indicators if s.key == key) for key in keys
+            ]
+            for name, m in companies.items()
+        }
+        out.append(
+            (
+                "companies",
+                charts.companies_chart(
+                    [names.get(k, k) for k in keys], series, _("Us and competitors by indicator")
+                ),
+            )
+        )
+    return out
+
+
 @bp.get("/campaigns/<int:campaign_id>")
 @readers
 def campaign(campaign_id: int) -> Any:
     item = campaign_services.get_campaign(current_user, campaign_id)
     figures = campaign_figures(item)
     third_party = item.survey.kind == "third_party"
+    waves = segments.trend(item)
+    scope = Scope.for_user(current_user)
+    places = [] if third_party else segments.by_office_and_region(item, scope)
+    measured = segments.companies(item) if third_party else None
+    names = segments.indicator_names(item.survey.indicators, str(get_locale() or "zh"))
     can_import = third_party and campaign_services.can_run(current_user)
     return render_template(
         "surveys/campaign.html",
@@ -146,11 +211,19 @@ def campaign(campaign_id: int) -> Any:
         companies=company_figures(item.id, item.survey.weights()) if third_party else None,
         import_form=ImportForm() if can_import else None,
         figures=figures,
-        charts=_charts(item, figures),
+        charts=_charts(item, figures) + _more_charts(item, waves, places, measured),
+        waves=waves,
+        places=places,
+        measured=measured,
+        indicator_names=names,
         plotly_version=plotly.__version__,
         comments=recent_comments(item.id),
         skipped=skipped_contacts(item.id),
         skip_reasons=SKIP_REASONS,
+        progress=None if third_party else progress(item.id),
+        failed=[] if third_party else failed_mails(item.id),
+        loop=None if third_party else loop_figures(item),
+        awaiting=[] if third_party else awaiting_contacts(item),
     )
 
 
@@ -169,6 +242,7 @@ def import_results(campaign_id: int) -> Any:
                 campaign_id=campaign_id,
                 filename=upload.filename or "",
                 data=upload.read(),
+                mapping=form.mapping.data or None,
             )
     except ValidationFailed as exc:
         flash("; ".join(exc.fields.values()) or exc.message, "error")

@@ -86,3 +86,80 @@ def rating_chart(counts: Mapping[int, int], title: str) -> dict[str, Any]:
     )
     fig.update_layout(title=title, xaxis={"type": "category"}, **LAYOUT)
     return _figure(fig)
+
+
+def _estimate_bar(name: str, x: list[str], estimates: Sequence[scoring.Estimate]) -> go.Bar:
+    return go.Bar(
+        name=name,
+        x=x,
+        y=[None if e.value is None else round(e.value, 1) for e in estimates],
+        error_y={
+            "type": "data",
+            "array": [round(e.margin or 0, 1) for e in estimates],
+            "visible": True,
+        },
+        customdata=[[e.n] for e in estimates],
+        hovertemplate="%{x}: %{y} ± %{error_y.array} (n=%{customdata[0]})<extra>"
+        + name
+        + "</extra>",
+    )
+
+
+def trend_chart(
+    waves: Sequence[str],
+    index: Sequence[scoring.Estimate],
+    nps: Sequence[scoring.Estimate],
+    labels: tuple[str, str],
+    title: str,
+) -> dict[str, Any]:
+    """Index (0–100) and NPS (−100..100) per wave, each with its 95 % margin."""
+    fig = go.Figure()
+    for name, series in zip(labels, (index, nps), strict=True):
+        fig.add_trace(
+            go.Scatter(
+                name=name,
+                x=list(waves),
+                y=[None if e.value is None else round(e.value, 1) for e in series],
+                error_y={
+                    "type": "data",
+                    "array": [round(e.margin or 0, 1) for e in series],
+                    "visible": True,
+                },
+                customdata=[[e.n] for e in series],
+                mode="lines+markers",
+                hovertemplate="%{x}: %{y} ± %{error_y.array} (n=%{customdata[0]})<extra>"
+                + name
+                + "</extra>",
+            )
+        )
+    fig.update_layout(
+        title=title, xaxis={"type": "category"}, yaxis={"range": [-100, 100]}, **LAYOUT
+    )
+    return _figure(fig)
+
+
+def segment_chart(
+    names: Sequence[str], index: Sequence[scoring.Estimate], title: str
+) -> dict[str, Any]:
+    """The satisfaction index per segment (office), with its margin."""
+    fig = go.Figure(_estimate_bar(title, list(names), index))
+    fig.update_traces(marker_color="#0b5cad")
+    fig.update_layout(title=title, xaxis={"type": "category"}, yaxis={"range": [0, 100]}, **LAYOUT)
+    return _figure(fig)
+
+
+def companies_chart(
+    indicators: Sequence[str],
+    companies: Mapping[str, Sequence[scoring.Estimate]],
+    title: str,
+) -> dict[str, Any]:
+    """Indicator by indicator, one bar per company measured (ours first), with margins."""
+    fig = go.Figure([_estimate_bar(name, list(indicators), s) for name, s in companies.items()])
+    fig.update_layout(
+        title=title,
+        barmode="group",
+        xaxis={"type": "category"},
+        yaxis={"range": [0, 100]},
+        **LAYOUT,
+    )
+    return _figure(fig)

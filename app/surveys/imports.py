@@ -66,7 +66,55 @@ def _rows(filename: str, data: bytes) -> Iterator[dict[str, str]]:
         yield {(k or "").strip(): _neutral(v) for k, v in row.items() if k}
 
 
-def import_results(*, actor: User, campaign_id: int, filename: str, data: bytes) -> ImportResult:
+SPECIAL_COLUMNS = ("company", "external_id")
+
+
+def parse_mapping(value: Any, question_keys: list[str]) -> dict[str, str]:
+    """The agency's column names → our fields (a question key, `company` or `external_id`),
+    from a dict or from lines `column = field` (either side may be quoted plainly, no escapes).
+    Columns not named keep their own name."""
+    if value is None or value == "" or value == {}:
+        return {}
+    pairs: list[tuple[Any, Any]]
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, str):
+        pairs = []
+        for number, line in enumerate(value.splitlines(), start=1):
+            if not line.strip():
+                continue
+            column, sep, target = line.partition("=")
+            if not sep:
+                raise ValidationFailed(fields={"mapping": f"line {number}: write column = field"})
+            pairs.append((column, target))
+    else:
+        raise ValidationFailed(fields={"mapping": "an object {column: field}"})
+    allowed = set(question_keys) | set(SPECIAL_COLUMNS)
+    mapping: dict[str, str] = {}
+    for column, target in pairs:
+        if not isinstance(column, str) or not isinstance(target, str):
+            raise ValidationFailed(fields={"mapping": "column names and fields are text"})
+        column, target = column.strip()[:200], target.strip()
+        if not column or target not in allowed:
+            raise ValidationFailed(
+                fields={"mapping": f"{target[:40]!r} is not a question key, company or external_id"}
+            )
+        if target in mapping.values():
+            raise ValidationFailed(fields={"mapping": f"two columns map to {target!r}"})
+        mapping[column] = target
+    return mapping
+
+
+def import_results(
+    *,
+    actor: User,
+    campaign_id: int,
+    filename: str,
+    data: bytes,
+    mapping: Any = None,
+) -> ImportResult:
+    """`mapping` (optional): the file's column names → question keys, `company`,
+    `external_id` (see parse_mapping), for an agency's file as it comes."""
     if actor.role not in DESIGN_ROLES:
         raise Forbidden("Only quality admins and administrators import results.")
     campaign = get_campaign(actor, campaign_id)
@@ -75,10 +123,18 @@ def import_results(*, actor: User, campaign_id: int, filename: str, data: bytes)
     if not filename.lower().endswith((".csv", ".xlsx")):
         raise ValidationFailed(fields={"file": "a .csv or .xlsx file"})
     questions = campaign.survey.questions
+    columns = parse_mapping(mapping, [q.key for q in questions])
     result = ImportResult()
-    for number, row in enumerate(_rows(filename, data), start=2):  # row 1 is the header
+    for number, raw in enumerate(_rows(filename, data), start=2):  # row 1 is the header
         if number - 1 > MAX_ROWS:
             raise ValidationFailed(fields={"file": f"at most {MAX_ROWS} rows"})
+        if columns and number == 2:
+            missing = [c for c in columns if c not in raw]
+            if missing:
+                raise ValidationFailed(
+                    fields={"mapping": "not in the file: " + ", ".join(missing)[:300]}
+                )
+        row = {columns.get(k, k): v for k, v in raw.items()} if columns else raw
         company = row.get("company", "")[:120] or None
         clean, errors = check_answers(questions, row, strict=False)
         if errors:

@@ -28,6 +28,7 @@ from app.core.outbox_service import enqueue_email
 from app.customers.models import Customer
 from app.extensions import db
 from app.issues.models import Issue
+from app.surveys import closed_loop
 from app.surveys.campaigns import audience_filter, check_cron, invitation_expiry, is_open
 from app.surveys.models import Campaign, CampaignSkip, Invitation, InvitationToken
 
@@ -183,14 +184,23 @@ def _last_survey(contact_id: int) -> str:
 
 
 def invite_audience(
-    campaign: Campaign, wave: str, now: datetime, extra: sa.ColumnElement[bool] | None = None
+    campaign: Campaign,
+    wave: str,
+    now: datetime,
+    extra: sa.ColumnElement[bool] | None = None,
+    *,
+    also: sa.ColumnElement[bool] | None = None,
 ) -> WaveResult:
-    """Invite every contact of the audience (narrowed by `extra`) for `wave`, in id batches."""
+    """Invite every contact of the audience (narrowed by `extra`) for `wave`, in id batches;
+    `also` adds contacts outside the audience (still active and with an address)."""
     result = WaveResult()
     last_id = 0
     condition = audience_filter(campaign)
     if extra is not None:
         condition = sa.and_(condition, extra)
+    if also is not None:
+        reachable = sa.and_(Contact.active.is_(True), Contact.email.is_not(None), also)
+        condition = sa.or_(condition, reachable)
     while True:
         rows = db.session.execute(
             sa.select(Contact, Customer.office_id)
@@ -235,7 +245,10 @@ def due_wave(campaign: Campaign, now: datetime, timezone: str) -> tuple[str, dat
 
 
 def send_wave(campaign: Campaign, wave: str, at: datetime, now: datetime) -> WaveResult:
-    result = invite_audience(campaign, wave, now)
+    """Invite the audience, and the contacts marked for re-measurement by this survey's closed
+    loop (their issue closed since their dissatisfied answer; app.surveys.closed_loop)."""
+    remeasure = closed_loop.awaiting_remeasure(closed_loop.family_of(campaign.survey))
+    result = invite_audience(campaign, wave, now, also=Contact.id.in_(remeasure))
     campaign.last_wave, campaign.last_wave_at = wave, at
     return result
 

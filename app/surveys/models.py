@@ -237,7 +237,11 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
     a retry finds it there and changes nothing."""
 
     __tablename__ = "survey_responses"
-    __table_args__ = (sa.Index("ix_survey_responses_campaign_id_id", "campaign_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_survey_responses_campaign_id_id", "campaign_id", "id"),
+        # a customer's answers (customer page) and a contact's later answers (closed loop)
+        sa.Index("ix_survey_responses_contact_submitted", "contact_id", "submitted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invitation_id: Mapped[int] = mapped_column(

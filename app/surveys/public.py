@@ -61,14 +61,21 @@ def _form_key(cookie: str) -> str:
     return hmac.new(secret, b"survey-form:" + cookie.encode(), hashlib.sha256).hexdigest()
 
 
+# the pages that only read once the rate counter is committed
+READ_ONLY = frozenset({"surveys_public.answer", "surveys_public.rate"})
+
+
 @bp.before_request
 def _writes() -> None:
-    """Every request here writes (the rate counter), so on SQLite it takes the write lock at
-    BEGIN: a read transaction cannot be upgraded once another connection has written. The
-    app's teardown restores the mode."""
+    """Requests that write (opening a link marks it opened; answering) take SQLite's write lock
+    at BEGIN: a read transaction cannot be upgraded once another connection has written. The
+    answer page itself only reads after the rate counter (which has its own short write
+    transaction, ratelimit.writing), so it does not hold the write lock while it renders and
+    other customers' submits are not queued behind it. The app's teardown restores the mode."""
     from app import sqlite_begin
 
-    sqlite_begin.set("BEGIN IMMEDIATE")
+    if request.endpoint not in READ_ONLY:
+        sqlite_begin.set("BEGIN IMMEDIATE")
 
 
 @bp.after_request
@@ -109,9 +116,14 @@ def _throttle(kind: str) -> bool:
     """Count this request; a client that has used up its bad links is refused everything, so
     a guess that happens to hit a real link looks like every other guess."""
     now = utcnow()
-    if kind == "all" and ratelimit.over("bad", request.remote_addr, now):
-        return False
-    return ratelimit.hit(kind, request.remote_addr, now)
+    # End any read the request has made (a failed link lookup): on SQLite a read transaction
+    # cannot be upgraded to a write once another connection has written, and nothing is pending.
+    db.session.rollback()
+    with ratelimit.writing():
+        if kind == "all" and ratelimit.over("bad", request.remote_addr, now):
+            db.session.rollback()
+            return False
+        return ratelimit.hit(kind, request.remote_addr, now)
 
 
 def _invalid() -> Any:

@@ -9,11 +9,15 @@ link is looked at, like the login throttle, so parallel requests cannot slip pas
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.surveys.models import PublicRateCounter
@@ -26,24 +30,37 @@ def window_of(now: datetime) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
 
 
+def _upsert(dialect: str) -> Any:
+    return sqlite_insert if dialect == "sqlite" else pg_insert
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """The counter's own short transaction takes SQLite's write lock at BEGIN (a read
+    transaction cannot be upgraded once another connection has written), whatever the rest of
+    the request does; PostgreSQL ignores this."""
+    from app import sqlite_begin
+
+    token = sqlite_begin.set("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        sqlite_begin.reset(token)
+
+
 def _increment(key: str, start: datetime) -> int:
-    """Add one to the counter and return it, in one short transaction of its own."""
-    where = (PublicRateCounter.key == key, PublicRateCounter.window_start == start)
-    bump = (
-        sa.update(PublicRateCounter)
-        .where(*where)
-        .values(count=PublicRateCounter.count + 1)
+    """Add one to the counter and return it: one upsert, committed at once, so parallel
+    requests cannot slip past the limit."""
+    stmt = (
+        _upsert(db.engine.dialect.name)(PublicRateCounter)
+        .values(key=key, window_start=start, count=1)
+        .on_conflict_do_update(
+            index_elements=[PublicRateCounter.key, PublicRateCounter.window_start],
+            set_={"count": PublicRateCounter.count + 1},
+        )
         .returning(PublicRateCounter.count)
-        .execution_options(synchronize_session=False)
     )
-    count = db.session.scalar(bump)
-    if count is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(PublicRateCounter(key=key, window_start=start, count=1))
-            count = 1
-        except IntegrityError:  # another request created the row first
-            count = db.session.scalar(bump)
+    count = db.session.execute(stmt, execution_options={"synchronize_session": False}).scalar()
     db.session.commit()
     return int(count or 0)
 

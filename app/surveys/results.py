@@ -8,7 +8,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from app.contacts.models import Contact
+from app.core.outbox import OutboxMessage
 from app.extensions import db
+from app.issues.models import Issue
 from app.surveys import scoring
 from app.surveys.models import Answer, Campaign, CampaignSkip, Invitation, Response
 
@@ -132,3 +135,150 @@ def recent_comments(campaign_id: int, limit: int = 20) -> list[str]:
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a campaign's invitations are: sent, delivered (the e-mail left), failed (gave up),
+    pending (queued or retrying), opened, answered, and the reminders sent."""
+
+    invited: int
+    delivered: int
+    failed: int
+    pending: int
+    opened: int
+    answered: int
+    reminders: int
+
+
+def _message_key(invitation_id: Any, number: int) -> Any:
+    return sa.literal("invitation:") + sa.cast(invitation_id, sa.String) + f":{number}"
+
+
+def progress(campaign_id: int) -> Progress:
+    """One pass over the campaign's invitations, each joined to its first e-mail by its
+    idempotency key (unique index)."""
+    sent_status = OutboxMessage.status
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(Invitation.id),
+            sa.func.count(sa.case((sent_status == "sent", 1))),
+            sa.func.count(sa.case((sent_status == "failed", 1))),
+            sa.func.count(sa.case((sent_status == "pending", 1))),
+            sa.func.count(Invitation.opened_at),
+            sa.func.count(Invitation.responded_at),
+            sa.func.coalesce(sa.func.sum(Invitation.reminders_sent), 0),
+        )
+        .outerjoin(OutboxMessage, OutboxMessage.idempotency_key == _message_key(Invitation.id, 0))
+        .where(Invitation.campaign_id == campaign_id, Invitation.sent_at.is_not(None))
+    ).one()
+    return Progress(*(int(v or 0) for v in row))
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    contact_name: str
+    recipient: str
+    reminder: int  # 0: the invitation itself
+    attempts: int
+    error: str
+
+
+def failed_mails(campaign_id: int, limit: int = 50) -> list[FailedMail]:
+    """Invitation and reminder e-mails of the campaign the outbox gave up on, per invitation."""
+    keys = [_message_key(Invitation.id, n) for n in range(3)]
+    rows = db.session.execute(
+        sa.select(Contact.name, OutboxMessage)
+        .select_from(Invitation)
+        .join(Contact, Contact.id == Invitation.contact_id)
+        .join(OutboxMessage, sa.or_(*(OutboxMessage.idempotency_key == k for k in keys)))
+        .where(Invitation.campaign_id == campaign_id, OutboxMessage.status == "failed")
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        FailedMail(
+            contact_name=name,
+            recipient=message.recipient,
+            reminder=int(message.idempotency_key.rsplit(":", 1)[-1]),
+            attempts=message.attempts,
+            error=(message.last_error or "")[:300],
+        )
+        for name, message in rows
+    ]
+
+
+@dataclass(frozen=True)
+class CustomerResponse:
+    response_id: int
+    submitted_at: Any
+    contact_name: str
+    campaign_name: str | None
+    purpose: str
+    nps: int | None
+    rating_mean: float | None
+    ratings: int
+    issue_id: int | None
+    issue_number: str | None
+
+
+def customer_responses(customer_id: int, scope: Any, limit: int = 10) -> list[CustomerResponse]:
+    """The customer's latest survey answers (newest first, at most `limit`), with the NPS given,
+    the mean of the ratings, and the issue a dissatisfied answer raised; within `scope`."""
+    nps = sa.func.max(sa.case((Answer.question_type == "nps", Answer.value)))
+    is_rating = Answer.question_type == "rating5"
+    mean = sa.func.avg(sa.case((is_rating, Answer.value)))
+    ratings = sa.func.count(sa.case((is_rating, Answer.value)))
+    latest = (
+        sa.select(Response.id)
+        .join(Contact, Contact.id == Response.contact_id)
+        .where(Contact.customer_id == customer_id, scope.office_filter(Response.office_id))
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            Response.id,
+            Response.submitted_at,
+            Contact.name,
+            Campaign.name,
+            Invitation.purpose,
+            nps,
+            mean,
+            ratings,
+            Issue.id,
+            Issue.number,
+        )
+        .join(latest, latest.c.id == Response.id)
+        .join(Contact, Contact.id == Response.contact_id)
+        .join(Invitation, Invitation.id == Response.invitation_id)
+        .outerjoin(Campaign, Campaign.id == Response.campaign_id)
+        .outerjoin(Issue, Issue.id == Response.issue_id)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .group_by(
+            Response.id,
+            Response.submitted_at,
+            Contact.name,
+            Campaign.name,
+            Invitation.purpose,
+            Issue.id,
+            Issue.number,
+        )
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+    ).all()
+    return [
+        CustomerResponse(
+            response_id=r[0],
+            submitted_at=r[1],
+            contact_name=r[2],
+            campaign_name=r[3],
+            purpose=r[4],
+            nps=None if r[5] is None else int(r[5]),
+            rating_mean=None if r[6] is None else float(r[6]),
+            ratings=int(r[7] or 0),
+            issue_id=r[8],
+            issue_number=r[9],
+        )
+        for r in rows
+    ]

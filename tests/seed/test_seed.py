@@ -48,11 +48,16 @@ def test_seed_demo_people_cover_every_role(runner):
 def test_seed_demo_issues_are_consistent(runner):
     from app.core.audit import AuditEvent
     from app.issues.models import Issue, IssueCounter
+    from app.surveys.models import Response
 
     result = runner.invoke(args=["seed-demo", "--customers", "40", "--issues", "300"])
     assert result.exit_code == 0, result.output
     issues = db.session.scalars(sa.select(Issue)).all()
-    assert len(issues) == 300
+    # the demo issues, and those the demo surveys' dissatisfied answers raised
+    raised = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Response).where(Response.issue_id.is_not(None))
+    )
+    assert raised > 0 and len(issues) == 300 + raised
     assert {i.status for i in issues} >= {"closed", "handling"}
     for issue in issues:
         assert issue.response_due_at <= issue.resolve_due_at
@@ -60,8 +65,8 @@ def test_seed_demo_issues_are_consistent(runner):
     accepted = db.session.scalar(
         sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "accept")
     )
-    assert accepted == 300
+    assert accepted == 300 + raised
     numbers = [i.number for i in issues]
-    assert len(set(numbers)) == 300
+    assert len(set(numbers)) == 300 + raised
     total = db.session.scalar(sa.select(sa.func.sum(IssueCounter.last_number)))
-    assert total == 300
+    assert total == 300 + raised
