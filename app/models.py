@@ -1,7 +1,7 @@
 """Imports every model module so that metadata is complete for Alembic and the tests."""
 
 from app.auth import models as auth_models
-from app.core import audit, outbox
+from app.core import audit, outbox, versions
 from app.customers import models as customer_models
 from app.issues import models as issue_models
 from app.org import models as org_models
@@ -15,4 +15,5 @@ __all__ = [
     "org_models",
     "outbox",
     "scheduler_models",
+    "versions",
 ]

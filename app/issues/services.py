@@ -34,6 +34,7 @@ from app.issues.models import (
     Setting,
 )
 from app.issues.numbering import next_number
+from app.issues.reference import reference_data
 from app.issues.sla_policy import (
     recompute_deadlines,
     resolution_minutes,
@@ -226,11 +227,7 @@ def _intake_place(
 
 
 def _active_category(code: Any) -> Category | None:
-    if not isinstance(code, str):
-        return None
-    return db.session.scalars(
-        sa.select(Category).where(Category.code == code, Category.active.is_(True))
-    ).first()
+    return reference_data().active_category(code)
 
 
 def accept_issue(
@@ -261,7 +258,8 @@ def accept_issue(
         errors["channel"] = "unknown channel"
     if priority not in PRIORITIES:
         errors["priority"] = "one of " + ", ".join(PRIORITIES)
-    category_row = _active_category(category)
+    reference = reference_data()
+    category_row = reference.active_category(category)
     if category_row is None:
         errors["category"] = "unknown category"
     customer, office = _intake_place(Scope.for_user(actor), customer_id, office_code, errors)
@@ -274,7 +272,7 @@ def accept_issue(
     owner = _valid_owner(office.id, owner_id) if owner_id is not None else None
 
     cal = sla_calendar_for(office)
-    response, resolve = targets_for(priority, category_row.id, customer.tier)
+    response, resolve = reference.targets_for(priority, category_row.id, customer.tier)
     issue = Issue(
         number=next_number(office.id, office.code, received_at.astimezone(cal.zone).year),
         office=office,
