@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from app.auth.models import User
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidTransitionError, ValidationFailed
-from app.core.scoping import Scope, get_scoped
+from app.core.scoping import KINDS, Scope, get_scoped
 from app.customers.models import Customer
 from app.db import insert_loaded, utcnow
 from app.extensions import db
@@ -204,15 +204,25 @@ def round_robin_owner(office_id: int) -> User | None:
 # --- accept --------------------------------------------------------------------------------------
 
 
+# built once per kind of scope: intake runs it on every call
+_INTAKE_CUSTOMER = {
+    kind: sa.select(Customer)
+    .where(
+        Customer.id == sa.bindparam("customer_id"),
+        Scope.bound_office_filter(kind, Customer.office_id),
+    )
+    .options(joinedload(Customer.office), lazyload(Customer.phones))
+    for kind in KINDS
+}
+
+
 def _intake_place(
     scope: Scope, customer_id: int, office_code: str | None, errors: dict[str, str]
 ) -> tuple[Customer | None, Office | None]:
     """The customer (in the actor's scope; another office's customer is "unknown", 422) and
     the office: the one named, else the customer's."""
     customer = db.session.scalars(
-        sa.select(Customer)
-        .where(Customer.id == customer_id, scope.office_filter(Customer.office_id))
-        .options(joinedload(Customer.office), lazyload(Customer.phones))
+        _INTAKE_CUSTOMER[scope.kind], {"customer_id": customer_id, **scope.params()}
     ).first()
     if customer is None:
         errors["customer_id"] = "unknown customer"
