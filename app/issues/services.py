@@ -284,7 +284,6 @@ def accept_issue(
     cal = sla_calendar_for(office)
     response, resolve = reference.targets_for(priority, category_row.id, customer.tier)
     issue = Issue(
-        number=next_number(office.id, office.code, received_at.astimezone(cal.zone).year),
         office=office,
         customer=customer,
         title=title,
@@ -303,6 +302,9 @@ def accept_issue(
         voice_id=voice_id,
     )
     set_deadlines(issue, cal, resolve_from=received_at)
+    # The number last: drawing it locks the office's counter (PostgreSQL) until the commit,
+    # so every other intake of the office waits from here on; only the writes follow.
+    issue.number = next_number(office.id, office.code, received_at.astimezone(cal.zone).year)
     # Intake is the hot path: one INSERT each for the issue and its audit row, instead of two
     # unit-of-work flushes that cost several times as much (bench/README.md, intake).
     session = db.session()
