@@ -35,9 +35,7 @@ class VersionStamp(db.Model):  # type: ignore[name-defined,misc]
 
 
 _table: sa.Table = VersionStamp.__table__
-# ORM-enabled, so that reading it autoflushes: a change pending in this very session gets its
-# new stamp before the read, and the caller reloads.
-_READ = sa.select(VersionStamp.stamp).where(VersionStamp.name == sa.bindparam("name"))
+_READ = sa.select(_table.c.stamp).where(_table.c.name == sa.bindparam("name"))
 
 # watched model class -> stamp name
 _WATCHED: dict[type, str] = {}
@@ -50,8 +48,15 @@ def watch(name: str, *models: type) -> None:
 
 
 def read(name: str) -> str | None:
-    """The current stamp of `name` as this transaction sees it; None when there is none."""
-    stamp: str | None = db.session.execute(_READ, {"name": name}).scalar()
+    """The current stamp of `name` as this transaction sees it; None when there is none.
+
+    It runs on every intake, so through Core rather than the ORM; it flushes first as an ORM
+    query would, so that a change pending in this very session gets its new stamp before the
+    read and the caller reloads."""
+    session = db.session()
+    if session.autoflush:
+        session.flush()  # nothing to do, and almost free, when nothing is pending
+    stamp: str | None = session.connection().execute(_READ, {"name": name}).scalar()
     return stamp
 
 
