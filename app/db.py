@@ -142,9 +142,9 @@ def insert_loaded(session: Session, obj: Any) -> None:
             if default is not None:
                 value = default.arg(None) if default.is_callable else default.arg
         values[key] = value
-    new_id = session.connection().execute(insert, values).scalar_one()
-    for key, value in (*values.items(), (pk.key, new_id)):
-        if key not in loaded or loaded[key] is not value:
-            setattr(obj, key, value)
+    values[pk.key] = session.connection().execute(insert, values).scalar_one()
+    # the row as written, straight into the instance's dict as a load does (no history to
+    # keep: make_transient_to_detached marks all of it as loaded)
+    loaded.update(values)
     make_transient_to_detached(obj)
     session.add(obj)
