@@ -3,7 +3,7 @@
 from app.actions import models as action_models
 from app.auth import models as auth_models
 from app.contacts import models as contact_models
-from app.core import audit, outbox
+from app.core import audit, outbox, versions
 from app.core.ratelimit import RateCounter
 from app.customers import models as customer_models
 from app.issues import models as issue_models
@@ -26,5 +26,6 @@ __all__ = [
     "report_models",
     "scheduler_models",
     "survey_models",
+    "versions",
     "voice_models",
 ]

@@ -16,6 +16,8 @@ from flask.cli import load_dotenv
 from werkzeug.serving import run_simple
 
 from app import create_app
+from app.db import utcnow
+from app.issues.sla import warm_up
 from app.scheduler import start_scheduler
 
 log = logging.getLogger("app.serve")
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     load_dotenv()  # .env, as the `flask` command reads it; set variables win over the file
     app = create_app()
+    warm_up(utcnow().year)  # the holiday tables now, not in the first intake
     scheduler = start_scheduler(app)
     log.info(
         "serving on http://%s:%s (scheduler %s)",

@@ -9,8 +9,11 @@ inherit the scheduler thread.
 from flask.cli import load_dotenv
 
 from app import create_app
+from app.db import utcnow
+from app.issues.sla import warm_up
 from app.scheduler import start_scheduler
 
 load_dotenv()  # .env, as the `flask` command reads it; the process environment wins
 app = create_app()
+warm_up(utcnow().year)  # the holiday tables now, not in each worker's first intake
 scheduler = start_scheduler(app)

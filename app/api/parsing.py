@@ -30,6 +30,14 @@ class ApiParser(FlaskParser):
 class ApiBlueprint(Blueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = ApiParser()
 
+    def arguments(self, schema: Any, **kwargs: Any) -> Any:
+        """As flask-smorest's, with the schema instantiated once here: given a class, webargs
+        builds a new instance (deep-copying every field) on every request. Schemas keep no
+        state between loads, so one instance serves all requests and threads."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, **kwargs)
+
 
 class DatabaseIdConverter(IntegerConverter):
     """`<int:...>` that does not match numbers no id column can hold: unbounded, they reach

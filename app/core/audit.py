@@ -50,6 +50,28 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
     }
 
 
+def event(
+    *,
+    actor_id: int | None,
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    office_id: int | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """An audit row, not yet in any session (see record)."""
+    return AuditEvent(
+        actor_id=actor_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        action=action,
+        changes={k: v if isinstance(v, list) else _jsonable(v) for k, v in (changes or {}).items()},
+        office_id=office_id,
+        at=at or utcnow(),
+    )
+
+
 def record(
     *,
     actor_id: int | None,
@@ -60,17 +82,18 @@ def record(
     office_id: int | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    event = AuditEvent(
+    """Add an audit row to the session; it is written with the caller's next flush."""
+    row = event(
         actor_id=actor_id,
         entity_type=entity_type,
         entity_id=entity_id,
         action=action,
-        changes={k: v if isinstance(v, list) else _jsonable(v) for k, v in (changes or {}).items()},
+        changes=changes,
         office_id=office_id,
-        at=at or utcnow(),
+        at=at,
     )
-    db.session.add(event)
-    return event
+    db.session.add(row)
+    return row
 
 
 def history(entity_type: str, entity_id: int) -> list[AuditEvent]:

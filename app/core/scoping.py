@@ -23,9 +23,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+KINDS = ("company", "region", "office", "none")
+
+
 @dataclass(frozen=True)
 class Scope:
-    kind: str  # "company" | "region" | "office"
+    kind: str  # "company" | "region" | "office"; "none" for a role without its place
     region_id: int | None = None
     office_id: int | None = None
 
@@ -56,6 +59,24 @@ class Scope:
             offices = sa.select(Office.id).where(Office.region_id == self.region_id)
             return office_column.in_(offices)  # type: ignore[no-any-return]
         return sa.false()
+
+    @staticmethod
+    def bound_office_filter(kind: str, office_column: Any) -> sa.ColumnElement[bool]:
+        """The same rule as office_filter(), for a scope of this kind, with its place left
+        as the bound parameters that params() fills: for statements built once and run many
+        times (tests/core/test_scoping.py holds the two to the same answers)."""
+        if kind == "company":
+            return sa.true()
+        if kind == "office":
+            return office_column == sa.bindparam("scope_office")  # type: ignore[no-any-return]
+        if kind == "region":
+            offices = sa.select(Office.id).where(Office.region_id == sa.bindparam("scope_region"))
+            return office_column.in_(offices)  # type: ignore[no-any-return]
+        return sa.false()
+
+    def params(self) -> dict[str, int | None]:
+        """The parameters of bound_office_filter()."""
+        return {"scope_office": self.office_id, "scope_region": self.region_id}
 
     def covers_office(self, office: Office | None) -> bool:
         if office is None:

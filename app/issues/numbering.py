@@ -15,21 +15,26 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.issues.models import IssueCounter
 
+_table = IssueCounter.__table__
+_BUMP = (
+    sa.update(_table)
+    .where(
+        _table.c.office_id == sa.bindparam("counter_office"),
+        _table.c.year == sa.bindparam("counter_year"),
+    )
+    .values(last_number=_table.c.last_number + 1)
+    .returning(_table.c.last_number)
+)
+
 
 def next_number(office_id: int, office_code: str, year: int) -> str:
-    table = IssueCounter.__table__
-    bump = (
-        sa.update(table)
-        .where(table.c.office_id == office_id, table.c.year == year)
-        .values(last_number=table.c.last_number + 1)
-        .returning(table.c.last_number)
-    )
-    value = db.session.execute(bump).scalar()
+    key = {"counter_office": office_id, "counter_year": year}
+    value = db.session.execute(_BUMP, key).scalar()
     if value is None:
         # another intake may create the row first; then its row is the one to bump
         with contextlib.suppress(IntegrityError), db.session.begin_nested():
             db.session.execute(
-                sa.insert(table).values(office_id=office_id, year=year, last_number=0)
+                sa.insert(_table).values(office_id=office_id, year=year, last_number=0)
             )
-        value = db.session.execute(bump).scalar_one()
+        value = db.session.execute(_BUMP, key).scalar_one()
     return f"{office_code}-{year}-{int(value):06d}"

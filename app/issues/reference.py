@@ -1,12 +1,31 @@
-"""Default categories, root causes and SLA targets; admins edit them later."""
+"""Default categories, root causes and SLA targets; admins edit them later. And the
+per-process cache of categories and SLA targets that intake reads on every call.
+
+The cache is checked against a version stamp in the database on every use (one primary-key
+read, see app.core.versions): any change to a category or a target, made by an admin in this
+process or in any other, gives a new stamp in the same transaction, so the next intake
+anywhere loads the new data. Nothing is ever served from a cache without that check.
+"""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import make_transient_to_detached
+
+from app.core import versions
 from app.extensions import db
+from app.issues import sla
 from app.issues.models import Category, RootCause, SlaTarget
 from app.issues.sla import DEFAULT_TARGETS
+
+STAMP = "issue_reference"
+versions.watch(STAMP, Category, SlaTarget)
+_CACHE_KEY = "issue_reference_cache"
 
 CATEGORIES = [
     # code, zh, en, dimension
@@ -66,3 +85,112 @@ def ensure_reference_data() -> dict[str, int]:
             added["sla_targets"] += 1
     db.session.flush()
     return added
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    id: int
+    code: str
+    name_zh: str
+    name_en: str
+    dimension: str
+    active: bool
+    position: int
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    category_id: int | None
+    tier: str | None
+    response_hours: float
+    resolve_hours: float
+
+    @property
+    def specificity(self) -> int:
+        return (self.category_id is not None) * 2 + (self.tier is not None)
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """Categories and SLA targets as one transaction saw them under `stamp`. Immutable, so
+    threads of a process share it safely."""
+
+    stamp: str | None
+    categories: Mapping[str, CategoryRow]
+    targets: Mapping[str, tuple[TargetRow, ...]]  # by priority, in id order
+
+    def active_category(self, code: Any) -> Category | None:
+        """The active category with this code, as an object of the current session (no SQL:
+        the row is attached as if just loaded, or the session's own copy is used)."""
+        row = self.categories.get(code) if isinstance(code, str) else None
+        if row is None or not row.active:
+            return None
+        session = db.session()
+        existing = session.identity_map.get(session.identity_key(Category, row.id))
+        if existing is not None:
+            return existing  # type: ignore[no-any-return]
+        category = Category(
+            id=row.id,
+            code=row.code,
+            name_zh=row.name_zh,
+            name_en=row.name_en,
+            dimension=row.dimension,
+            active=row.active,
+            position=row.position,
+        )
+        make_transient_to_detached(category)
+        session.add(category)
+        return category
+
+    def targets_for(
+        self, priority: str, category_id: int | None, tier: str | None
+    ) -> tuple[int, int]:
+        """(response, resolution) in working minutes. The most specific target row wins:
+        (priority, category, tier), then (priority, category), (priority, tier), (priority);
+        with no row at all, sla.DEFAULT_TARGETS."""
+        rows = [
+            r
+            for r in self.targets.get(priority, ())
+            if r.category_id in (None, category_id) and r.tier in (None, tier)
+        ]
+        if rows:
+            best = max(rows, key=lambda r: r.specificity)
+            hours = (best.response_hours, best.resolve_hours)
+        else:
+            hours = sla.DEFAULT_TARGETS[priority]
+        return round(hours[0] * 60), round(hours[1] * 60)
+
+
+def _load(stamp: str | None) -> ReferenceData:
+    c = Category.__table__.c
+    category_rows = db.session.execute(
+        sa.select(c.id, c.code, c.name_zh, c.name_en, c.dimension, c.active, c.position)
+    )
+    categories = {row.code: CategoryRow(*row) for row in category_rows}
+    t = SlaTarget.__table__.c
+    target_rows = db.session.execute(
+        sa.select(t.priority, t.category_id, t.tier, t.response_hours, t.resolve_hours).order_by(
+            t.id
+        )
+    )
+    targets: dict[str, list[TargetRow]] = {}
+    for priority, category_id, tier, response, resolve in target_rows:
+        targets.setdefault(priority, []).append(TargetRow(category_id, tier, response, resolve))
+    return ReferenceData(stamp, categories, {k: tuple(v) for k, v in targets.items()})
+
+
+def reference_data() -> ReferenceData:
+    """Categories and SLA targets, from this process's cache when its stamp is current."""
+    stamp = versions.read(STAMP)
+    cache: dict[str, ReferenceData] = current_app.extensions.setdefault(_CACHE_KEY, {})
+    cached = cache.get("data")
+    if stamp is not None and cached is not None and cached.stamp == stamp:
+        return cached
+    # loaded after the stamp was read: data at least as new as the stamp says
+    data = _load(stamp)
+    if stamp is not None:
+        cache["data"] = data
+    return data

@@ -178,6 +178,14 @@ def _working_days(
     return days, frozenset(days)
 
 
+def warm_up(year: int, cal: WorkingCalendar = DEFAULT_CALENDAR) -> None:
+    """Build the working-day tables of `year` and the next now, as a server starts, instead of
+    in its first request: the first use of a country's holidays imports the `holidays`
+    package's country data, about half a second of CPU."""
+    for y in (year, year + 1):
+        _working_days(cal.weekend, cal.country, y)
+
+
 def _days_of(cal: WorkingCalendar, year: int) -> tuple[int, ...]:
     return _working_days(cal.weekend, cal.country, year)[0]
 

@@ -9,6 +9,7 @@ Both skip the time spent waiting on the customer.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -16,31 +17,26 @@ from app.core.audit import AuditEvent
 from app.extensions import db
 from app.issues import sla
 from app.issues.escalation import WARN_AT
-from app.issues.models import Issue, IssuePause, SlaTarget
+from app.issues.models import Issue, IssuePause
+from app.issues.reference import reference_data
 from app.org.models import Office
 
 
 def sla_calendar_for(office: Office) -> sla.WorkingCalendar:
-    return sla.WorkingCalendar.from_office(office.timezone, office.work_start, office.work_end)
+    return _calendar(office.timezone, office.work_start, office.work_end)
+
+
+@lru_cache(maxsize=256)
+def _calendar(tz: str, work_start: str, work_end: str) -> sla.WorkingCalendar:
+    # keyed by the office's settings themselves, so an edited office simply gets another entry
+    return sla.WorkingCalendar.from_office(tz, work_start, work_end)
 
 
 def targets_for(priority: str, category_id: int | None, tier: str | None) -> tuple[int, int]:
     """(response, resolution) in working minutes. The most specific target row wins:
     (priority, category, tier), then (priority, category), (priority, tier), (priority); with
-    no row at all, sla.DEFAULT_TARGETS."""
-    rows = db.session.scalars(
-        sa.select(SlaTarget).where(
-            SlaTarget.priority == priority,
-            sa.or_(SlaTarget.category_id.is_(None), SlaTarget.category_id == category_id),
-            sa.or_(SlaTarget.tier.is_(None), SlaTarget.tier == tier),
-        )
-    ).all()
-    if rows:
-        best = max(rows, key=lambda r: (r.category_id is not None) * 2 + (r.tier is not None))
-        hours = (best.response_hours, best.resolve_hours)
-    else:
-        hours = sla.DEFAULT_TARGETS[priority]
-    return round(hours[0] * 60), round(hours[1] * 60)
+    no row at all, sla.DEFAULT_TARGETS. Read through the per-process reference cache."""
+    return reference_data().targets_for(priority, category_id, tier)
 
 
 def pauses_of(issue: Issue) -> list[sla.Pause]:

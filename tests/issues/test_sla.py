@@ -549,3 +549,13 @@ def test_fast_enough_for_bulk_use():
     for name, call in calls.items():
         best = min(timeit.repeat(call, number=500, repeat=5)) / 500
         assert best < 0.0002, f"{name}: {best * 1e6:.0f} µs a call"  # typically 3–15 µs
+
+
+def test_warm_up_builds_the_year_and_the_next_ahead_of_use():
+    sla._working_days.cache_clear()
+    sla.warm_up(2026)
+    assert sla._working_days.cache_info().currsize == 2
+    misses = sla._working_days.cache_info().misses
+    assert sla.is_working_day(date(2026, 10, 7)) is False  # National Day holiday, no new table
+    assert sla.is_working_day(date(2027, 1, 4)) is True
+    assert sla._working_days.cache_info().misses == misses
