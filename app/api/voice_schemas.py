@@ -48,7 +48,9 @@ class VoiceCreateSchema(Schema):
 
 class VoiceSchema(Schema):
     id = fields.Integer()
-    reference = fields.String(metadata={"description": "V-XXXXXXXX, shown to whoever gave it"})
+    reference = fields.String(
+        metadata={"description": "a random code such as V-7K3Q9XPA, shown to whoever gave it"}
+    )
     channel = fields.String(metadata={"enum": list(CHANNELS)})
     kind = fields.String(metadata={"enum": list(KINDS)})
     office = fields.Function(lambda v: v.office.code, metadata={"description": "office code"})

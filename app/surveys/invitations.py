@@ -10,6 +10,7 @@ within the interval, whichever runs first.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -91,19 +92,17 @@ class WaveResult:
 
 
 def _skip(campaign: Campaign, contact_id: int, wave: str, reason: str, detail: str) -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                CampaignSkip(
-                    campaign_id=campaign.id,
-                    contact_id=contact_id,
-                    wave=wave,
-                    reason=reason,
-                    detail=detail[:200],
-                )
+    # a contact already listed for this wave keeps its first reason
+    with contextlib.suppress(IntegrityError), db.session.begin_nested():
+        db.session.add(
+            CampaignSkip(
+                campaign_id=campaign.id,
+                contact_id=contact_id,
+                wave=wave,
+                reason=reason,
+                detail=detail[:200],
             )
-    except IntegrityError:
-        pass  # already listed for this wave
+        )
 
 
 def _claim_contact(contact_id: int, now: datetime) -> bool:
