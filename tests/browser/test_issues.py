@@ -27,6 +27,10 @@ def sign_out(page):
 def test_agent_logs_calls_by_keyboard_alone(page, world):
     sign_in(page, "agent@sh.example.com")
     page.goto("/issues/new")
+    # autofocus can land just after the load event; keys typed before it would go nowhere
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'caller-search'"
+    )
     kb = page.keyboard
     # a known caller: the search box has focus; type part of the phone, Enter picks
     kb.type("13800")
