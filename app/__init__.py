@@ -193,6 +193,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(actions_bp)
 
+    from app.warnings.views import bp as warnings_bp
+
+    app.register_blueprint(warnings_bp)
+
     from app.reports import (  # noqa: F401  (their routes join the reports blueprint)
         list_exports,
         review_views,

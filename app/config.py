@@ -64,6 +64,9 @@ class Config:
     VOICE_IMPORT_MAX_COLUMNS = 200
     VOICE_IMPORT_MAX_UNCOMPRESSED = 256 * 1024 * 1024
     VOICE_IMPORT_MAX_RATIO = 100
+    # early warning (app.warnings.signals.Thresholds): overrides of the signals' thresholds,
+    # e.g. {"contract_days": 90}; docs/warnings.md lists them
+    WARNING_THRESHOLDS: dict[str, float] = {}
 
     # flask-smorest / OpenAPI
     API_TITLE = "Customer voice API"

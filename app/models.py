@@ -12,6 +12,7 @@ from app.reports import models as report_models
 from app.scheduler import models as scheduler_models
 from app.surveys import models as survey_models
 from app.voice import models as voice_models
+from app.warnings import models as warning_models
 
 __all__ = [
     "RateCounter",
@@ -28,4 +29,5 @@ __all__ = [
     "survey_models",
     "versions",
     "voice_models",
+    "warning_models",
 ]

@@ -49,6 +49,7 @@ def init_api(app: Flask) -> Api:
         voice_classify,
         voice_import,
         voices,
+        warnings,
     )
 
     for module in (
@@ -61,6 +62,7 @@ def init_api(app: Flask) -> Api:
         surveys,
         reports,
         actions,
+        warnings,
     ):
         for blp in module.BLUEPRINTS:
             csrf.exempt(blp)

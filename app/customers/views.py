@@ -33,6 +33,8 @@ from app.issues import labels as issue_labels
 from app.org.services import list_offices
 from app.surveys.results import customer_responses
 from app.voice.queries_timeline import customer_timeline
+from app.warnings import labels as warning_labels
+from app.warnings import queries as warning_queries
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -153,6 +155,9 @@ def detail(customer_id: int) -> Any:
         projects=contact_services.projects_of(customer.id, _scope()),
         done_form=MilestoneDoneForm(),
         survey_responses=customer_responses(customer.id, _scope()),
+        warnings=warning_queries.warnings_of([customer.id]).get(customer.id, []),
+        warning_reasons=warning_labels.REASON,
+        describe_warning=warning_labels.describe,
     )
 
 

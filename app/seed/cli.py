@@ -12,6 +12,7 @@ import click
 import sqlalchemy as sa
 from faker import Faker
 
+from app.db import utcnow
 from app.extensions import db
 from app.org.models import Region
 from app.seed.customers import seed_customers
@@ -20,6 +21,7 @@ from app.seed.org import DEMO_PASSWORD, DemoOrg, seed_org
 from app.seed.surveys import seed_surveys
 from app.seed.voices import seed_voices, voice_count
 from app.voice.rules import ensure_default_rules
+from app.warnings.services import refresh as refresh_warnings
 
 SEED = 20261123
 
@@ -47,7 +49,15 @@ STEPS: list[Step] = [
         "voices", voice_count, lambda r, f, o, opts, t: seed_voices(r, f, o, voice_count(opts), t)
     ),
     Step("surveys", lambda opts: 4, lambda r, f, o, opts, t: seed_surveys(r, f, o, t)),
+    Step("warnings", lambda opts: 1, lambda r, f, o, opts, t: seed_warnings(t)),
 ]
+
+
+def seed_warnings(tick: Callable[[int], None]) -> None:
+    """The watch list as the morning job would leave it; the demo's past sends no e-mail."""
+    db.session.flush()
+    refresh_warnings(utcnow(), notify=False)
+    tick(1)
 
 
 def already_seeded() -> bool:

@@ -70,3 +70,20 @@ def test_seed_demo_issues_are_consistent(runner):
     assert len(set(numbers)) == 300 + raised
     total = db.session.scalar(sa.select(sa.func.sum(IssueCounter.last_number)))
     assert total == 300 + raised
+
+
+def test_seed_demo_fills_the_watch_list_without_e_mail(runner):
+    from app.core.outbox import OutboxMessage
+    from app.warnings.models import CustomerWarning
+
+    before = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
+    result = runner.invoke(args=["seed-demo", "--customers", "200", "--issues", "600"])
+    assert result.exit_code == 0, result.output
+    reasons = set(db.session.scalars(sa.select(CustomerWarning.reason)))
+    assert "contract_expiring" in reasons and len(reasons) >= 2, reasons
+    digests = db.session.scalar(
+        sa.select(sa.func.count(OutboxMessage.id)).where(
+            OutboxMessage.idempotency_key.like("early-warning:%")
+        )
+    )
+    assert digests == 0 and before is not None

@@ -1,0 +1,1 @@
+"""Early warning (客户预警): customers who may be slipping away, each with its reasons."""
