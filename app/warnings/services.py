@@ -20,6 +20,7 @@ from flask import current_app
 from app.auth.models import User
 from app.auth.roles import Role
 from app.core import audit, timeutils
+from app.core.audit import AuditEvent
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.outbox_service import enqueue_email
 from app.core.scoping import Scope
@@ -38,9 +39,17 @@ def thresholds() -> signals.Thresholds:
     return signals.Thresholds.from_config(current_app.config.get("WARNING_THRESHOLDS"))
 
 
+@dataclass(frozen=True)
+class Raised:
+    customer_id: int
+    office_id: int
+    reason: str
+    details: dict[str, Any]
+
+
 @dataclass
 class RefreshResult:
-    raised: list[CustomerWarning]
+    raised: list[Raised]
     updated: int
     cleared: int
 
@@ -48,73 +57,108 @@ class RefreshResult:
         return {"raised": len(self.raised), "updated": self.updated, "cleared": self.cleared}
 
 
+def _audit_rows(rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.session.execute(sa.insert(AuditEvent.__table__), rows)
+
+
 def refresh(now: datetime, *, notify: bool = True) -> RefreshResult:
+    """Written with set-based statements, not one ORM object per warning: a company's list
+    holds thousands of customers and the daily run should not rewrite them one by one."""
     tz = current_app.config["TIMEZONE"]
     found = signals.detect(now, timeutils.local(now, tz).date(), thresholds())
     offices = signals.offices_of(cid for cid, _reason in found)
+    table = CustomerWarning.__table__
     active = {
-        (w.customer_id, w.reason): w
-        for w in db.session.scalars(
-            sa.select(CustomerWarning).where(CustomerWarning.cleared_at.is_(None))
+        (cid, reason): (wid, office_id, details)
+        for wid, cid, reason, office_id, details in db.session.execute(
+            sa.select(
+                table.c.id, table.c.customer_id, table.c.reason, table.c.office_id, table.c.details
+            ).where(table.c.cleared_at.is_(None))
         )
     }
-    raised: list[CustomerWarning] = []
-    updated = cleared = 0
+    raised: list[Raised] = []
+    changed: list[dict[str, Any]] = []
     for (cid, reason), details in sorted(found.items()):
         office_id = offices.get(cid)
         if office_id is None:
             continue  # deleted since the scan
-        warning = active.get((cid, reason))
-        if warning is None:
-            warning = CustomerWarning(
-                customer_id=cid,
-                office_id=office_id,
-                reason=reason,
-                details=details,
-                raised_at=now,
-                last_seen_at=now,
-            )
-            db.session.add(warning)
-            raised.append(warning)
-        elif warning.details != details or warning.office_id != office_id:
-            warning.details, warning.office_id, warning.last_seen_at = details, office_id, now
-            updated += 1
-        else:
-            warning.last_seen_at = now
-    for key, warning in active.items():
-        if key not in found or key[0] not in offices:
-            warning.cleared_at = now
-            cleared += 1
-            audit.record(
-                actor_id=None,
-                entity_type="customer",
-                entity_id=warning.customer_id,
-                action="warning_cleared",
-                changes={"reason": warning.reason},
-                office_id=warning.office_id,
-                at=now,
-            )
-    db.session.flush()
-    for warning in raised:
-        audit.record(
-            actor_id=None,
-            entity_type="customer",
-            entity_id=warning.customer_id,
-            action="warning_raised",
-            changes={"reason": warning.reason, "details": warning.details},
-            office_id=warning.office_id,
-            at=now,
+        current = active.get((cid, reason))
+        if current is None:
+            raised.append(Raised(cid, office_id, reason, details))
+        elif current[2] != details or current[1] != office_id:
+            changed.append({"wid": current[0], "d": details, "o": office_id})
+    gone = [
+        (key, value) for key, value in active.items() if key not in found or key[0] not in offices
+    ]
+    if gone:
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("wid"))
+            .values(cleared_at=sa.bindparam("now", type_=table.c.cleared_at.type)),
+            [{"wid": wid, "now": now} for _key, (wid, _o, _d) in gone],
         )
+    if changed:
+        db.session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("wid"))
+            .values(
+                details=sa.bindparam("d", type_=table.c.details.type), office_id=sa.bindparam("o")
+            ),
+            changed,
+        )
+    # every warning still active was seen now
+    db.session.execute(
+        sa.update(table).where(table.c.cleared_at.is_(None)).values(last_seen_at=now)
+    )
+    if raised:
+        db.session.execute(
+            sa.insert(table),
+            [
+                {
+                    "customer_id": r.customer_id,
+                    "office_id": r.office_id,
+                    "reason": r.reason,
+                    "details": r.details,
+                    "raised_at": now,
+                    "last_seen_at": now,
+                }
+                for r in raised
+            ],
+        )
+    base = {"actor_id": None, "entity_type": "customer", "at": now}
+    _audit_rows(
+        [
+            {
+                **base,
+                "entity_id": cid,
+                "action": "warning_cleared",
+                "changes": {"reason": reason},
+                "office_id": office_id,
+            }
+            for (cid, reason), (_wid, office_id, _d) in gone
+        ]
+        + [
+            {
+                **base,
+                "entity_id": r.customer_id,
+                "action": "warning_raised",
+                "changes": {"reason": r.reason, "details": r.details},
+                "office_id": r.office_id,
+            }
+            for r in raised
+        ]
+    )
     if notify:
         _notify(raised, now)
-    return RefreshResult(raised, updated, cleared)
+    return RefreshResult(raised, len(changed), len(gone))
 
 
-def _notify(raised: list[CustomerWarning], now: datetime) -> None:
+def _notify(raised: list[Raised], now: datetime) -> None:
     """One digest per office manager of each office with new warnings, once per run day."""
     if not raised:
         return
-    by_office: dict[int, list[CustomerWarning]] = defaultdict(list)
+    by_office: dict[int, list[Raised]] = defaultdict(list)
     for warning in raised:
         by_office[warning.office_id].append(warning)
     day = timeutils.day_key(now, current_app.config["TIMEZONE"])

@@ -55,10 +55,13 @@ def test_changed_figures_update_and_a_reason_gone_clears(world):
     raised_at = warning.raised_at
     result = services.refresh(NOW + timedelta(days=1))
     assert result.summary() == {"raised": 0, "updated": 1, "cleared": 0}
+    db.session.refresh(warning)
+    assert warning.last_seen_at == NOW + timedelta(days=1)
     assert warning.details["days_left"] == 19 and warning.raised_at == raised_at
     world.customer.contract_end = date(2027, 12, 31)  # renewed
     db.session.flush()
     assert services.refresh(NOW + timedelta(days=2)).summary()["cleared"] == 1
+    db.session.refresh(warning)
     assert warning.cleared_at == NOW + timedelta(days=2)
     assert [e.changes for e in _audits("warning_cleared")] == [{"reason": "contract_expiring"}]
     # expiring again later is a new warning; the cleared one stays as history
