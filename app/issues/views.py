@@ -30,6 +30,8 @@ from app.extensions import db
 from app.issues import labels, queries, services, workflow
 from app.issues.forms import ActionForm, ContactForm, EditForm, FilterForm, IntakeForm, NoteForm
 from app.issues.models import Category, Issue, RootCause
+from app.warnings import labels as warning_labels
+from app.warnings import queries as warning_queries
 
 bp = Blueprint("issues", __name__, url_prefix="/issues")
 PAGE_SIZE = 50
@@ -252,6 +254,15 @@ def customer_panel(customer_id: int) -> Any:
                 if i.status in queries.OPEN
             ],
             "ratings": [{"number": i.number, "rating": i.rating} for i in recent if i.rating][:5],
+            # a customer at risk is calling: the agent should know before answering
+            "warnings": [
+                {
+                    "code": w.reason,
+                    "label": str(warning_labels.REASON[w.reason]),
+                    "message": warning_labels.describe(w.reason, w.details),
+                }
+                for w in warning_queries.warnings_of([customer.id]).get(customer.id, [])
+            ],
         }
     )
 

@@ -38,3 +38,14 @@ def test_office_manager_acknowledges_a_customer_at_risk(page, world):
     sign_in(page, "agent@sh.example.com")
     page.goto(f"/customers/{world.customer.id}")
     assert "2026-12-15" in page.locator("#warnings").inner_text()
+
+    # the hotline screen tells the agent as soon as the caller is found
+    page.goto("/issues/new")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'caller-search'"
+    )
+    page.keyboard.type("13800")
+    page.locator("#caller-suggestions li").first.wait_for()
+    page.keyboard.press("Enter")
+    page.locator("#caller-risk-box:not([hidden])").wait_for()
+    assert "2026-12-15" in page.locator("#caller-risk").inner_text()

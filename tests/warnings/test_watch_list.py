@@ -191,3 +191,13 @@ def test_customer_page_shows_the_risk_to_every_staff_member(world, client, login
     assert 'id="warnings"' in html and "2026-12-15" in html
     other = client.get(f"/customers/{world.customer_gz.id}")
     assert other.status_code == 404
+
+
+def test_hotline_caller_panel_names_the_risk(world, client, login_as):
+    _expiring(world.customer)
+    services.refresh(NOW)
+    db.session.commit()
+    login_as(world.agent)
+    panel = client.get(f"/issues/customer-panel/{world.customer.id}.json").get_json()
+    assert [w["code"] for w in panel["warnings"]] == ["contract_expiring"]
+    assert "2026-12-15" in panel["warnings"][0]["message"]

@@ -56,6 +56,15 @@
     if (!data.open_issues.length) { open.appendChild(text("li", "—")); }
     data.ratings.forEach(function (r) { ratings.appendChild(text("li", r.number + ": " + "★".repeat(r.rating))); });
     if (!data.ratings.length) { ratings.appendChild(text("li", "—")); }
+    var risk = document.getElementById("caller-risk");
+    risk.innerHTML = "";
+    (data.warnings || []).forEach(function (w) {
+      var li = document.createElement("li"), b = text("span", w.label);
+      b.className = "badge warning-" + w.code;
+      li.appendChild(b); li.appendChild(text("span", " " + w.message));
+      risk.appendChild(li);
+    });
+    document.getElementById("caller-risk-box").hidden = !risk.children.length;
   }
 
   function pick(i) {
