@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -264,15 +265,7 @@ def _deliver(
     return outcomes
 
 
-def send_due(
-    now: datetime, *, sender: Sender, batch: int = 500, chunk: int = CHUNK
-) -> dict[str, Any]:
-    """Deliver up to `batch` pending messages due by `now`, `chunk` at a time over one
-    connection of `sender`: per chunk, one commit for the claim and one for the outcomes.
-
-    Returns counts: due (looked at), sent, retried (failed, will retry), failed (gave up),
-    taken (claimed meanwhile by another sender).
-    """
+def _due(now: datetime, batch: int) -> list[int]:
     due = list(
         db.session.scalars(
             sa.select(OutboxMessage.id)
@@ -281,20 +274,45 @@ def send_due(
             .limit(batch)
         )
     )
-    db.session.commit()  # end the read: each claim below is its own short transaction
+    db.session.commit()  # end the read: each claim is its own short transaction
+    return due
+
+
+def send_due(
+    now: datetime,
+    *,
+    sender: Sender,
+    batch: int = 500,
+    chunk: int = CHUNK,
+    budget: float | None = None,
+) -> dict[str, Any]:
+    """Deliver up to `batch` pending messages due by `now`, `chunk` at a time over one
+    connection of `sender`: per chunk, one commit for the claim and one for the outcomes.
+    With a `budget` (seconds), go on with the next `batch` while messages are due and time is
+    left, over the same connection: one run of the job drains a large campaign.
+
+    Returns counts: due (looked at), sent, retried (failed, will retry), failed (gave up),
+    taken (claimed meanwhile by another sender).
+    """
+    deadline = None if budget is None else time.monotonic() + budget
     from_address = current_app.config["MAIL_DEFAULT_SENDER"]
     bounce_address = str(current_app.config.get("MAIL_BOUNCE_ADDRESS") or "")
-    counts = {"due": len(due), "sent": 0, "retried": 0, "failed": 0, "taken": 0}
-    if not due:
-        return counts
-    with session_of(sender) as connection:
-        for start in range(0, len(due), max(1, chunk)):
-            ids = due[start : start + max(1, chunk)]
-            claimed = _claim(ids, now)
-            counts["taken"] += len(ids) - len(claimed)
-            outcomes = _deliver(connection, claimed, now, from_address, bounce_address)
-            for _message, values in outcomes:
-                outcome = {"sent": "sent", "failed": "failed"}.get(values.get("status", ""))
-                counts[outcome or "retried"] += 1
-            _record(outcomes)
+    counts = {"due": 0, "sent": 0, "retried": 0, "failed": 0, "taken": 0}
+    with session_of(sender) as connection:  # SMTP connects at the first message, if any
+        while due := _due(now, batch):
+            counts["due"] += len(due)
+            taken_before = counts["taken"]
+            for start in range(0, len(due), max(1, chunk)):
+                ids = due[start : start + max(1, chunk)]
+                claimed = _claim(ids, now)
+                counts["taken"] += len(ids) - len(claimed)
+                outcomes = _deliver(connection, claimed, now, from_address, bounce_address)
+                for _message, values in outcomes:
+                    outcome = {"sent": "sent", "failed": "failed"}.get(values.get("status", ""))
+                    counts[outcome or "retried"] += 1
+                _record(outcomes)
+            if deadline is None or time.monotonic() >= deadline:
+                break
+            if len(due) < batch or counts["taken"] - taken_before == len(due):
+                break  # all done, or another sender is on it
     return counts

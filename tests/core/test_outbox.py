@@ -509,3 +509,20 @@ def test_server_unreachable_puts_the_whole_chunk_back_after_one_connection_attem
         sender=SmtpSender(host="127.0.0.1", port=smtp_sink.port, timeout=5),
     )
     assert (up["sent"], again["due"], len(smtp_sink.received)) == (5, 0, 5)
+
+
+def test_with_a_budget_one_run_goes_on_past_its_batch(app: Flask) -> None:
+    for i in range(7):
+        enqueue_email(key=f"k{i}", to=f"m{i}@example.com", subject="s", body="b")
+    db.session.commit()
+    sender = FakeSender()
+    one_batch = send_due(now(), sender=sender, batch=3)
+    assert (one_batch["due"], one_batch["sent"]) == (3, 3)
+    drained = send_due(now(), sender=sender, batch=3, budget=30)
+    assert (drained["due"], drained["sent"]) == (4, 4)
+    assert len({m["To"] for m in sender.sent}) == 7
+    for i in range(7, 12):
+        enqueue_email(key=f"k{i}", to=f"m{i}@example.com", subject="s", body="b")
+    db.session.commit()
+    job = run_job(app, "send-outbox", now=now())
+    assert job.result["sent"] == 5 and job.result["due"] == 5
