@@ -17,7 +17,8 @@ crash, for at most one chunk, and not silently: a message claimed again after a 
 gets the note LEASE_NOTE and a warning in the log. A failed delivery backs off exponentially;
 after MAX_ATTEMPTS the message is `failed`, its last error kept for the page of the entity that
 caused it (`messages_for`). When the server cannot be reached at all, the rest of the chunk is
-put back with the same error and backoff, without waiting for each connection to time out.
+put back with the same error and backoff, and the run stops there: the messages not claimed
+yet stay as they were, without an attempt counted, for the next run.
 """
 
 from __future__ import annotations
@@ -311,6 +312,9 @@ def send_due(
                     outcome = {"sent": "sent", "failed": "failed"}.get(values.get("status", ""))
                     counts[outcome or "retried"] += 1
                 _record(outcomes)
+                if getattr(connection, "unreachable", False):
+                    # the server cannot be reached: leave the rest unclaimed for the next run
+                    return counts
             if deadline is None or time.monotonic() >= deadline:
                 break
             if len(due) < batch or counts["taken"] - taken_before == len(due):

@@ -479,7 +479,7 @@ def test_a_batch_goes_over_one_connection_and_a_refused_recipient_does_not_break
     assert len(set(tokens.values())) == 7
 
 
-def test_server_unreachable_puts_the_whole_chunk_back_after_one_connection_attempt(
+def test_server_unreachable_puts_the_chunk_back_after_one_attempt_and_stops_the_run(
     app: Flask, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for i in range(5):
@@ -494,12 +494,14 @@ def test_server_unreachable_puts_the_whole_chunk_back_after_one_connection_attem
 
     monkeypatch.setattr(SmtpSender, "connect", counting_connect)
     start = now()
-    down = send_due(start, sender=SmtpSender(host="127.0.0.1", port=closed_port(), timeout=5))
-    assert (down["sent"], down["retried"], len(attempts)) == (0, 5, 1)
+    down = send_due(
+        start, sender=SmtpSender(host="127.0.0.1", port=closed_port(), timeout=5), chunk=3
+    )
+    assert (down["sent"], down["retried"], len(attempts)) == (0, 3, 1)
     db.session.rollback()
-    rows = list(db.session.scalars(sa.select(OutboxMessage)))
-    assert all("ConnectionRefusedError" in (r.last_error or "") for r in rows)
-    assert {(r.status, r.attempts) for r in rows} == {("pending", 1)}
+    rows = list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert all("ConnectionRefusedError" in (r.last_error or "") for r in rows[:3])
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 1)] * 3 + [("pending", 0)] * 2
     up = send_due(
         start + timedelta(minutes=3),
         sender=SmtpSender(host="127.0.0.1", port=smtp_sink.port, timeout=5),
