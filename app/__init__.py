@@ -230,3 +230,7 @@ def register_commands(app: Flask) -> None:
     from app.voice.cli import voices_cli
 
     app.cli.add_command(voices_cli)
+
+    from app.surveys.cli import surveys_cli
+
+    app.cli.add_command(surveys_cli)

@@ -88,6 +88,8 @@ class Config:
             "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
             "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
             "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
+            # envelope sender of outgoing mail, VERP-tagged per message; late bounces come here
+            "MAIL_BOUNCE_ADDRESS": os.environ.get("MAIL_BOUNCE_ADDRESS", ""),
             "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
             "SCHEDULER_ENABLED": env_bool("SCHEDULER_ENABLED"),
             "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE"),

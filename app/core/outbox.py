@@ -1,5 +1,7 @@
 """Outgoing messages, written in the same transaction as the change that causes them and sent
-after commit by the `send-outbox` job. The idempotency key makes each message exist once."""
+after commit by the `send-outbox` job. The idempotency key makes each message exist once; the
+bounce token (random, in the Message-ID and the VERP envelope sender) lets a late bounce find
+its message (app.surveys.bounces)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from app.db import UTCDateTime, check_in, utcnow
 from app.extensions import db
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")
+BOUNCE_KINDS = ("hard", "soft")  # a 5.x.x (permanent) or 4.x.x (transient) failure reported
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
@@ -19,6 +22,9 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         sa.CheckConstraint(check_in("status", OUTBOX_STATUSES), name="status_valid"),
         sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        sa.CheckConstraint(
+            "bounce_kind IS NULL OR bounce_kind IN ('hard', 'soft')", name="bounce_kind_valid"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,3 +41,10 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     # what caused it, for "failures visible" on the owning page
     entity_type: Mapped[str | None] = mapped_column(sa.String(40))
     entity_id: Mapped[int | None] = mapped_column()
+    # 128 random bits (hex); None on messages queued before bounces were tracked
+    bounce_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    # a delivery-status notification received after the server accepted the message
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bounce_kind: Mapped[str | None] = mapped_column(sa.String(4))
+    bounce_status: Mapped[str | None] = mapped_column(sa.String(16))  # e.g. 5.1.1
+    bounce_detail: Mapped[str | None] = mapped_column(sa.String(500))

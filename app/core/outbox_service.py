@@ -5,18 +5,29 @@ transactions race (the loser's insert fails on the unique key inside a savepoint
 the rest of its transaction intact). So a retried request or a job that runs twice queues one
 message.
 
-Sending (`send_due`, run each minute by the `send-outbox` job) claims each due message with a
-compare-and-set UPDATE (`WHERE id = … AND status = 'pending' AND attempts = <seen>`) and commits
-the claim before delivering: of two senders only one sees rowcount 1, so no message goes out
-twice. The claim also pushes `next_attempt_at` out by LEASE, so a sender that dies mid-delivery
-leaves the message to be tried again later (delivery is at-least-once only across such a
-crash). A failed delivery backs off exponentially; after MAX_ATTEMPTS the message is `failed`,
-its last error kept for the page of the entity that caused it (`messages_for`).
+Sending (`send_due`, run each minute by the `send-outbox` job) works in chunks of CHUNK
+messages over one SMTP connection. A chunk is claimed with one UPDATE (`WHERE id IN (…) AND
+status = 'pending' AND next_attempt_at <= now`, rows locked with SKIP LOCKED on PostgreSQL) that
+pushes `next_attempt_at` out by LEASE and counts the attempt, and the claim is committed before
+anything is delivered: of two senders only one gets each row, so no message goes out twice.
+After the chunk is delivered, the outcomes are written in one transaction (one UPDATE per kind
+of outcome). A sender that dies between delivering and recording leaves its chunk claimed; the
+lease runs out and those messages are tried again, so delivery is at-least-once across such a
+crash, for at most one chunk, and not silently: a message claimed again after a lease ran out
+gets the note LEASE_NOTE and a warning in the log. A failed delivery backs off exponentially;
+after MAX_ATTEMPTS the message is `failed`, its last error kept for the page of the entity that
+caused it (`messages_for`). When the server cannot be reached at all, the rest of the chunk is
+put back with the same error and backoff, and the run stops there: the messages not claimed
+yet stay as they were, without an attempt counted, for the next run.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +37,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import ValidationFailed
-from app.core.mailer import Sender, build_message
+from app.core.mailer import Connection, Sender, bounce_envelope, build_message, session_of
 from app.core.outbox import OutboxMessage
 from app.db import utcnow
 from app.extensions import db
@@ -35,6 +46,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8  # with the backoff below: retried for about four hours, then `failed`
 LEASE = timedelta(minutes=10)  # a claimed message not marked sent by then is tried again
+CHUNK = 50  # messages claimed, delivered over one connection, then recorded, at a time
+CLAIM_NOTE = "being delivered"  # last_error while claimed: the outcome replaces it
+LEASE_NOTE = "claimed again after a lease ran out: an earlier attempt may have delivered it"
 KEY_MAX = 200  # OutboxMessage.idempotency_key
 SUBJECT_MAX = 300  # OutboxMessage.subject
 
@@ -84,6 +98,7 @@ def enqueue_email(
         body=body,
         entity_type=entity_type,
         entity_id=entity_id,
+        bounce_token=secrets.token_hex(16),
     )
     try:
         with db.session.begin_nested():
@@ -109,86 +124,199 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2**attempts, 12 * 60))
 
 
-def _claim(message_id: int, seen_attempts: int, now: datetime) -> tuple[str, str, str, str] | None:
-    """Take the message if nobody else has since we listed it; commit; return what to send."""
-    claimed = db.session.execute(
+@dataclass
+class _Claimed:
+    id: int
+    attempts: int  # counting this one
+    recipient: str
+    subject: str
+    body: str
+    key: str
+    token: str | None
+    lease_ran_out: bool
+
+
+def _claim(ids: Sequence[int], now: datetime) -> list[_Claimed]:
+    """Take those of `ids` still pending and due, in one statement; commit; return them."""
+    free = (
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite serialises writers anyway
+    )
+    rows = db.session.execute(
         sa.update(OutboxMessage)
         .where(
-            OutboxMessage.id == message_id,
+            OutboxMessage.id.in_(free.scalar_subquery()),
             OutboxMessage.status == "pending",
-            OutboxMessage.attempts == seen_attempts,
+            OutboxMessage.next_attempt_at <= now,
         )
-        .values(attempts=seen_attempts + 1, next_attempt_at=now + LEASE)
+        .values(
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=now + LEASE,
+            # still CLAIM_NOTE: the sender that claimed it before died before recording
+            last_error=sa.case(
+                (OutboxMessage.last_error.in_((CLAIM_NOTE, LEASE_NOTE)), LEASE_NOTE),
+                else_=CLAIM_NOTE,
+            ),
+        )
         .returning(
+            OutboxMessage.id,
+            OutboxMessage.attempts,
             OutboxMessage.recipient,
             OutboxMessage.subject,
             OutboxMessage.body,
             OutboxMessage.idempotency_key,
+            OutboxMessage.bounce_token,
+            OutboxMessage.last_error,
         )
-    ).one_or_none()
+        .execution_options(synchronize_session=False)
+    ).all()
     # Commit before delivering: no transaction (on SQLite, no write lock) stays open while we
     # wait on the mail server.
     db.session.commit()
-    if claimed is None:
-        return None
-    recipient, subject, body, key = claimed
-    return recipient, subject, body, key
+    order = {message_id: n for n, message_id in enumerate(ids)}
+    claimed = [
+        _Claimed(
+            id=r[0],
+            attempts=r[1],
+            recipient=r[2],
+            subject=r[3],
+            body=r[4],
+            key=r[5],
+            token=r[6],
+            lease_ran_out=r[7] == LEASE_NOTE,
+        )
+        for r in rows
+    ]
+    return sorted(claimed, key=lambda c: order[c.id])
 
 
-def _record(message_id: int, attempts: int, values: dict[str, Any]) -> None:
-    """Store the outcome of our attempt, unless the lease ran out and another sender took it."""
-    db.session.execute(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.attempts == attempts)
-        .values(values)
-    )
+def _record(outcomes: list[tuple[_Claimed, dict[str, Any]]]) -> None:
+    """Store the outcomes of our attempts in one transaction: one UPDATE for all the messages
+    with the same outcome, each guarded by its attempt count (a sender whose lease ran out
+    records nothing over the sender that took the message after it)."""
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    values_of: dict[tuple[Any, ...], dict[str, Any]] = {}
+    sent_at = utcnow()
+    for claimed, values in outcomes:
+        if values.get("status") == "sent":
+            values = {**values, "sent_at": sent_at}
+        group = (claimed.attempts, *sorted((k, str(v)) for k, v in values.items()))
+        groups.setdefault(group, []).append(claimed.id)
+        values_of[group] = values
+    for group, ids in groups.items():
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.attempts == group[0])
+            .values(values_of[group])
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
 
 
-def send_due(now: datetime, *, sender: Sender, batch: int = 100) -> dict[str, Any]:
-    """Deliver up to `batch` pending messages due by `now`. Commits per message.
+def _failure(claimed: _Claimed, error: str, now: datetime) -> dict[str, Any]:
+    if claimed.attempts >= MAX_ATTEMPTS:
+        return {"status": "failed", "last_error": error}
+    return {"last_error": error, "next_attempt_at": now + backoff(claimed.attempts)}
+
+
+def _deliver(
+    connection: Connection,
+    claimed: list[_Claimed],
+    now: datetime,
+    from_address: str,
+    bounce_address: str,
+) -> list[tuple[_Claimed, dict[str, Any]]]:
+    """Deliver a claimed chunk over one connection; the outcome of each, to be recorded."""
+    outcomes: list[tuple[_Claimed, dict[str, Any]]] = []
+    unreachable: str | None = None
+    for message in claimed:
+        if message.lease_ran_out:
+            log.warning("mail %s: %s", message.id, LEASE_NOTE)
+        if unreachable is not None:
+            outcomes.append((message, _failure(message, unreachable, now)))
+            continue
+        try:
+            note = connection.send(
+                build_message(
+                    sender=from_address,
+                    to=message.recipient,
+                    subject=message.subject,
+                    body=message.body,
+                    key=message.key,
+                    token=message.token,
+                ),
+                bounce_envelope(bounce_address, message.token),
+            )
+        except Exception as exc:  # any delivery failure is recorded, never lost
+            log.warning("mail %s to %s failed: %s", message.id, message.recipient, exc)
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            if getattr(connection, "unreachable", False):
+                unreachable = error
+            outcomes.append((message, _failure(message, error, now)))
+        else:
+            last_error = LEASE_NOTE if message.lease_ran_out else None
+            if note != "sent":
+                last_error = note
+            outcomes.append((message, {"status": "sent", "last_error": last_error}))
+    return outcomes
+
+
+def _due(now: datetime, batch: int) -> list[int]:
+    due = list(
+        db.session.scalars(
+            sa.select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(batch)
+        )
+    )
+    db.session.commit()  # end the read: each claim is its own short transaction
+    return due
+
+
+def send_due(
+    now: datetime,
+    *,
+    sender: Sender,
+    batch: int = 500,
+    chunk: int = CHUNK,
+    budget: float | None = None,
+) -> dict[str, Any]:
+    """Deliver up to `batch` pending messages due by `now`, `chunk` at a time over one
+    connection of `sender`: per chunk, one commit for the claim and one for the outcomes.
+    With a `budget` (seconds), go on with the next `batch` while messages are due and time is
+    left, over the same connection: one run of the job drains a large campaign.
 
     Returns counts: due (looked at), sent, retried (failed, will retry), failed (gave up),
     taken (claimed meanwhile by another sender).
     """
-    due = db.session.execute(
-        sa.select(OutboxMessage.id, OutboxMessage.attempts)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(batch)
-    ).all()
-    db.session.commit()  # end the read: each claim below is its own short transaction
+    deadline = None if budget is None else time.monotonic() + budget
     from_address = current_app.config["MAIL_DEFAULT_SENDER"]
-    counts = {"due": len(due), "sent": 0, "retried": 0, "failed": 0, "taken": 0}
-    for message_id, seen_attempts in due:
-        claimed = _claim(message_id, seen_attempts, now)
-        if claimed is None:
-            counts["taken"] += 1
-            continue
-        recipient, subject, body, key = claimed
-        attempts = seen_attempts + 1
-        try:
-            note = sender.send(
-                build_message(
-                    sender=from_address, to=recipient, subject=subject, body=body, key=key
-                )
-            )
-        except Exception as exc:  # any delivery failure is recorded, never lost
-            log.warning("mail %s to %s failed: %s", message_id, recipient, exc)
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            if attempts >= MAX_ATTEMPTS:
-                _record(message_id, attempts, {"status": "failed", "last_error": error})
-                counts["failed"] += 1
-            else:
-                retry_at = now + backoff(attempts)
-                _record(message_id, attempts, {"last_error": error, "next_attempt_at": retry_at})
-                counts["retried"] += 1
-        else:
-            last_error = None if note == "sent" else note
-            _record(
-                message_id,
-                attempts,
-                {"status": "sent", "sent_at": utcnow(), "last_error": last_error},
-            )
-            counts["sent"] += 1
+    bounce_address = str(current_app.config.get("MAIL_BOUNCE_ADDRESS") or "")
+    counts = {"due": 0, "sent": 0, "retried": 0, "failed": 0, "taken": 0}
+    with session_of(sender) as connection:  # SMTP connects at the first message, if any
+        while due := _due(now, batch):
+            counts["due"] += len(due)
+            taken_before = counts["taken"]
+            for start in range(0, len(due), max(1, chunk)):
+                ids = due[start : start + max(1, chunk)]
+                claimed = _claim(ids, now)
+                counts["taken"] += len(ids) - len(claimed)
+                outcomes = _deliver(connection, claimed, now, from_address, bounce_address)
+                for _message, values in outcomes:
+                    outcome = {"sent": "sent", "failed": "failed"}.get(values.get("status", ""))
+                    counts[outcome or "retried"] += 1
+                _record(outcomes)
+                if getattr(connection, "unreachable", False):
+                    # the server cannot be reached: leave the rest unclaimed for the next run
+                    return counts
+            if deadline is None or time.monotonic() >= deadline:
+                break
+            if len(due) < batch or counts["taken"] - taken_before == len(due):
+                break  # all done, or another sender is on it
     return counts

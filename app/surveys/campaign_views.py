@@ -30,6 +30,7 @@ from app.org.models import Region
 from app.org.services import list_offices
 from app.surveys import campaigns as campaign_services
 from app.surveys import charts, imports, segments
+from app.surveys.bounces import bounced_mails
 from app.surveys.campaign_forms import CampaignForm, ImportForm
 from app.surveys.closed_loop import awaiting_contacts, loop_figures
 from app.surveys.imports import company_figures
@@ -38,6 +39,7 @@ from app.surveys.results import (
     campaign_figures,
     failed_mails,
     progress,
+    progress_of,
     recent_comments,
     skipped_contacts,
 )
@@ -69,7 +71,10 @@ def campaigns() -> Any:
         current_user, limit=PAGE_SIZE, cursor=request.args.get("cursor") or None
     )
     return render_template(
-        "surveys/campaigns.html", page=page, can_run=campaign_services.can_run(current_user)
+        "surveys/campaigns.html",
+        page=page,
+        progress=progress_of([c.id for c in page.items]),
+        can_run=campaign_services.can_run(current_user),
     )
 
 
@@ -222,6 +227,7 @@ def campaign(campaign_id: int) -> Any:
         skip_reasons=SKIP_REASONS,
         progress=None if third_party else progress(item.id),
         failed=[] if third_party else failed_mails(item.id),
+        bounced=[] if third_party else bounced_mails(item.id),
         loop=None if third_party else loop_figures(item),
         awaiting=[] if third_party else awaiting_contacts(item),
     )

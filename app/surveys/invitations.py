@@ -347,6 +347,8 @@ def send_reminders(now: datetime) -> dict[str, int]:
                 Invitation.sent_at.is_not(None),
                 Invitation.reminders_sent < campaign.reminders,
                 Invitation.expires_at > now,
+                # a hard bounce: the address does not work (app.surveys.bounces)
+                sa.or_(Invitation.bounce_kind.is_(None), Invitation.bounce_kind != "hard"),
             )
             .order_by(Invitation.id)
         ).all()

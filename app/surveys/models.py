@@ -175,6 +175,9 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
         ),
         sa.Index("ix_invitations_contact_sent", "contact_id", "sent_at"),
         sa.Index("ix_invitations_reminders", "campaign_id", "responded_at", "reminders_sent"),
+        sa.CheckConstraint(
+            "bounce_kind IS NULL OR bounce_kind IN ('hard', 'soft')", name="bounce_kind_valid"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -193,6 +196,9 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
     reminders_sent: Mapped[int] = mapped_column(default=0)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a late bounce of one of its e-mails (app.surveys.bounces): not delivered, unless answered
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bounce_kind: Mapped[str | None] = mapped_column(sa.String(4))
 
     campaign: Mapped[Campaign | None] = relationship()
     contact: Mapped[Contact] = relationship()
@@ -321,3 +327,13 @@ class ThirdPartyAnswer(db.Model):  # type: ignore[name-defined,misc]
     indicator_id: Mapped[int | None] = mapped_column(sa.ForeignKey("survey_indicators.id"))
     value: Mapped[int | None] = mapped_column()
     text: Mapped[str | None] = mapped_column(sa.Text())
+
+
+def delivered() -> sa.ColumnElement[bool]:
+    """An invitation counted as delivered: its e-mail left, and no late bounce came back for
+    it, unless the contact answered anyway (an answer proves the link arrived). The
+    denominator of the response rate."""
+    return sa.and_(
+        Invitation.sent_at.is_not(None),
+        sa.or_(Invitation.bounced_at.is_(None), Invitation.responded_at.is_not(None)),
+    )

@@ -13,7 +13,7 @@ from app.core.outbox import OutboxMessage
 from app.extensions import db
 from app.issues.models import Issue
 from app.surveys import scoring
-from app.surveys.models import Answer, Campaign, CampaignSkip, Invitation, Response
+from app.surveys.models import Answer, Campaign, CampaignSkip, Invitation, Response, delivered
 
 
 @dataclass
@@ -61,10 +61,11 @@ class Figures:
 
 
 def campaign_figures(campaign: Campaign) -> Figures:
+    # invited = delivered: a late bounce takes an invitation out of the response rate
     invited = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Invitation)
-        .where(Invitation.campaign_id == campaign.id, Invitation.sent_at.is_not(None))
+        .where(Invitation.campaign_id == campaign.id, delivered())
     )
     responded = db.session.scalar(
         sa.select(sa.func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
@@ -139,8 +140,9 @@ def recent_comments(campaign_id: int, limit: int = 20) -> list[str]:
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a campaign's invitations are: sent, delivered (the e-mail left), failed (gave up),
-    pending (queued or retrying), opened, answered, and the reminders sent."""
+    """Where a campaign's invitations are: sent, delivered (the e-mail left and did not bounce
+    back, or was answered), failed (gave up), pending (queued or retrying), bounced (a late
+    bounce, not answered), opened, answered, and the reminders sent."""
 
     invited: int
     delivered: int
@@ -149,6 +151,7 @@ class Progress:
     opened: int
     answered: int
     reminders: int
+    bounced: int = 0
 
 
 def _message_key(invitation_id: Any, number: int) -> Any:
@@ -156,23 +159,34 @@ def _message_key(invitation_id: Any, number: int) -> Any:
 
 
 def progress(campaign_id: int) -> Progress:
-    """One pass over the campaign's invitations, each joined to its first e-mail by its
-    idempotency key (unique index)."""
+    return progress_of([campaign_id])[campaign_id]
+
+
+def progress_of(campaign_ids: list[int]) -> dict[int, Progress]:
+    """One pass over the campaigns' invitations, each joined to its first e-mail by its
+    idempotency key (unique index); every id gets a Progress, zero when nothing was sent."""
     sent_status = OutboxMessage.status
-    row = db.session.execute(
+    bounced = sa.and_(Invitation.bounced_at.is_not(None), Invitation.responded_at.is_(None))
+    rows = db.session.execute(
         sa.select(
+            Invitation.campaign_id,
             sa.func.count(Invitation.id),
-            sa.func.count(sa.case((sent_status == "sent", 1))),
+            sa.func.count(sa.case((sa.and_(sent_status == "sent", sa.not_(bounced)), 1))),
             sa.func.count(sa.case((sent_status == "failed", 1))),
             sa.func.count(sa.case((sent_status == "pending", 1))),
             sa.func.count(Invitation.opened_at),
             sa.func.count(Invitation.responded_at),
             sa.func.coalesce(sa.func.sum(Invitation.reminders_sent), 0),
+            sa.func.count(sa.case((bounced, 1))),
         )
         .outerjoin(OutboxMessage, OutboxMessage.idempotency_key == _message_key(Invitation.id, 0))
-        .where(Invitation.campaign_id == campaign_id, Invitation.sent_at.is_not(None))
-    ).one()
-    return Progress(*(int(v or 0) for v in row))
+        .where(Invitation.campaign_id.in_(campaign_ids), Invitation.sent_at.is_not(None))
+        .group_by(Invitation.campaign_id)
+    ).all()
+    out = {campaign_id: Progress(0, 0, 0, 0, 0, 0, 0, 0) for campaign_id in campaign_ids}
+    for campaign_id, *values in rows:
+        out[int(campaign_id or 0)] = Progress(*(int(v or 0) for v in values))
+    return out
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from app.surveys.models import (
     Response,
     Survey,
     ThirdPartyAnswer,
+    delivered,
 )
 
 TREND_WAVES = 12
@@ -116,7 +117,7 @@ def by_office_and_region(campaign: Campaign, scope: Scope) -> list[Segment]:
     invited = dict(
         db.session.execute(  # type: ignore[arg-type]
             sa.select(Invitation.office_id, sa.func.count())
-            .where(Invitation.campaign_id == campaign.id, Invitation.sent_at.is_not(None))
+            .where(Invitation.campaign_id == campaign.id, delivered())
             .where(scope.office_filter(Invitation.office_id))
             .group_by(Invitation.office_id)
         ).all()

@@ -23,7 +23,15 @@ from flask import Flask
 from app.core.errors import ValidationFailed
 from app.core.mailer import LOGGED_NOTE, LogSender, SmtpSender, build_message, sender_from_config
 from app.core.outbox import OutboxMessage
-from app.core.outbox_service import MAX_ATTEMPTS, enqueue_email, messages_for, send_due
+from app.core.outbox_service import (
+    CLAIM_NOTE,
+    LEASE,
+    LEASE_NOTE,
+    MAX_ATTEMPTS,
+    enqueue_email,
+    messages_for,
+    send_due,
+)
 from app.extensions import db
 from app.scheduler.runner import run_job
 
@@ -46,7 +54,7 @@ class FakeSender:
         self.fail = fail
         self.lock = threading.Lock()
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, envelope_from: str | None = None) -> str:
         if self.fail:
             raise smtplib.SMTPServerDisconnected("server down")
         with self.lock:
@@ -205,8 +213,9 @@ def test_two_concurrent_senders_send_each_message_once(app: Flask) -> None:
 
 
 def test_a_sender_with_a_stale_list_skips_what_another_sender_took(app: Flask) -> None:
-    # Deterministic interleaving: while sender A delivers its first message, sender B (another
-    # thread, another session) runs a whole batch. A's list of due ids is then stale.
+    # Deterministic interleaving: while sender A delivers the first message of its first chunk
+    # (two messages claimed), sender B (another thread, another session) runs a whole batch.
+    # B cannot take A's claimed chunk; A's list of due ids is then stale for the rest.
     for i in range(5):
         enqueue_email(key=f"k{i}", to=f"m{i}@example.com", subject="s", body="b")
     db.session.commit()
@@ -216,11 +225,11 @@ def test_a_sender_with_a_stale_list_skips_what_another_sender_took(app: Flask) -
 
     def sender_b() -> None:
         with app.app_context():
-            other_counts.append(send_due(due, sender=other))
+            other_counts.append(send_due(due, sender=other, chunk=2))
             db.session.remove()
 
     class InterruptedSender(FakeSender):
-        def send(self, message: EmailMessage) -> str:
+        def send(self, message: EmailMessage, envelope_from: str | None = None) -> str:
             if not self.sent:
                 thread = threading.Thread(target=sender_b)
                 thread.start()
@@ -228,10 +237,55 @@ def test_a_sender_with_a_stale_list_skips_what_another_sender_took(app: Flask) -
             return super().send(message)
 
     mine = InterruptedSender()
-    counts = send_due(due, sender=mine)
-    assert (counts["sent"], counts["taken"], other_counts[0]["sent"]) == (1, 4, 4)
+    counts = send_due(due, sender=mine, chunk=2)
+    assert (counts["sent"], counts["taken"]) == (2, 3)
+    assert (other_counts[0]["due"], other_counts[0]["sent"]) == (3, 3)
     all_sent = [m["To"] for m in mine.sent + other.sent]
     assert sorted(all_sent) == sorted(f"m{i}@example.com" for i in range(5))
+    assert [m["To"] for m in mine.sent] == ["m0@example.com", "m1@example.com"]
+
+
+class Crash(BaseException):
+    """The process dying: not an Exception, so nothing in send_due records it."""
+
+
+def test_a_crash_between_delivery_and_record_resends_one_chunk_at_most_and_says_so() -> None:
+    for i in range(5):
+        enqueue_email(key=f"k{i}", to=f"m{i}@example.com", subject="s", body="b")
+    db.session.commit()
+
+    class DyingSender(FakeSender):
+        def send(self, message: EmailMessage, envelope_from: str | None = None) -> str:
+            super().send(message)
+            if len(self.sent) == 2:
+                raise Crash
+            return "sent"
+
+    start = now()
+    dying = DyingSender()
+    with pytest.raises(Crash):
+        send_due(start, sender=dying, chunk=3)
+    db.session.rollback()
+    rows = {r.idempotency_key: r for r in db.session.scalars(sa.select(OutboxMessage))}
+    claimed = [k for k, r in rows.items() if r.attempts == 1]
+    assert claimed == ["k0", "k1", "k2"]  # the first chunk, claimed; the rest untouched
+    assert {rows[k].last_error for k in claimed} == {CLAIM_NOTE}
+    assert all(r.status == "pending" for r in rows.values())
+
+    sender = FakeSender()
+    before_lease = send_due(start + timedelta(minutes=1), sender=sender)
+    assert before_lease["sent"] == 2  # k3, k4; the claimed chunk waits for its lease
+    after_lease = send_due(start + LEASE + timedelta(minutes=1), sender=sender)
+    assert after_lease["sent"] == 3
+    db.session.rollback()
+    rows = {r.idempotency_key: r for r in db.session.scalars(sa.select(OutboxMessage))}
+    assert all(r.status == "sent" for r in rows.values())
+    # the two delivered before the crash went out again, and each of the chunk says it may have
+    assert {rows[k].last_error for k in claimed} == {LEASE_NOTE}
+    assert rows["k3"].last_error is None
+    sent_twice = [m["To"] for m in dying.sent + sender.sent]
+    assert sorted(set(sent_twice)) == [f"m{i}@example.com" for i in range(5)]
+    assert len(sent_twice) - 5 == 2
 
 
 def test_without_mail_server_messages_are_logged_and_marked_sent(
@@ -286,6 +340,7 @@ class SmtpSink(socketserver.ThreadingTCPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), SmtpSinkHandler)
         self.received: list[tuple[str, list[str], bytes]] = []
+        self.connections = 0
 
     @property
     def port(self) -> int:
@@ -299,6 +354,7 @@ class SmtpSinkHandler(socketserver.StreamRequestHandler):
         self.wfile.write(line.encode("ascii") + b"\r\n")
 
     def handle(self) -> None:
+        self.server.connections += 1
         self.reply("220 sink ESMTP")
         sender, recipients = "", []
         while line := self.rfile.readline():
@@ -312,6 +368,8 @@ class SmtpSinkHandler(socketserver.StreamRequestHandler):
             elif verb == "MAIL":
                 sender, recipients = command, []
                 self.reply("250 OK")
+            elif verb == "RCPT" and "nobody@" in command.lower():
+                self.reply("550 5.1.1 no such user")
             elif verb == "RCPT":
                 recipients.append(command)
                 self.reply("250 OK")
@@ -388,3 +446,85 @@ def test_send_outbox_job_through_smtp_down_then_up(
     assert len(smtp_sink.received) == 1
     assert decoded_subject(message_from_bytes(smtp_sink.received[0][2])) == CHINESE_SUBJECT
     assert the_row().status == "sent"
+
+
+def test_a_batch_goes_over_one_connection_and_a_refused_recipient_does_not_break_it(
+    app: Flask, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(7):
+        to = "nobody@example.com" if i == 3 else f"m{i}@example.com"
+        enqueue_email(key=f"k{i}", to=to, subject=CHINESE_SUBJECT, body=CHINESE_BODY)
+    db.session.commit()
+    monkeypatch.setitem(app.config, "MAIL_BOUNCE_ADDRESS", "bounces@example.com")
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "noreply@example.com")
+    sender = SmtpSender(host="127.0.0.1", port=smtp_sink.port, timeout=5)
+    counts = send_due(now(), sender=sender, chunk=4)
+    assert (counts["sent"], counts["retried"]) == (6, 1)
+    assert smtp_sink.connections == 1  # two chunks, one connection, the 550 in the middle
+    db.session.rollback()
+    refused = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == "nobody@example.com")
+    ).one()
+    assert refused.status == "pending" and "no such user" in (refused.last_error or "")
+    # each message carries its own random token: in the Message-ID and the VERP envelope
+    tokens = dict(
+        db.session.execute(sa.select(OutboxMessage.recipient, OutboxMessage.bounce_token)).all()
+    )
+    for mail_from, _rcpts, data in smtp_sink.received:
+        parsed = message_from_bytes(data)
+        token = tokens[parsed["To"]]
+        assert token and len(token) == 32
+        assert parsed["Message-ID"] == f"<vt-{token}@example.com>"
+        assert f"<bounces+vt-{token}@example.com>" in mail_from
+    assert len(set(tokens.values())) == 7
+
+
+def test_server_unreachable_puts_the_chunk_back_after_one_attempt_and_stops_the_run(
+    app: Flask, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(5):
+        enqueue_email(key=f"k{i}", to=f"m{i}@example.com", subject="s", body="b")
+    db.session.commit()
+    attempts: list[int] = []
+    real_connect = SmtpSender.connect
+
+    def counting_connect(self: SmtpSender) -> smtplib.SMTP:
+        attempts.append(self.port)
+        return real_connect(self)
+
+    monkeypatch.setattr(SmtpSender, "connect", counting_connect)
+    start = now()
+    down = send_due(
+        start, sender=SmtpSender(host="127.0.0.1", port=closed_port(), timeout=5), chunk=3
+    )
+    assert (down["sent"], down["retried"], len(attempts)) == (0, 3, 1)
+    db.session.rollback()
+    rows = list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert all("ConnectionRefusedError" in (r.last_error or "") for r in rows[:3])
+    assert [(r.status, r.attempts) for r in rows] == [("pending", 1)] * 3 + [("pending", 0)] * 2
+    up = send_due(
+        start + timedelta(minutes=3),
+        sender=SmtpSender(host="127.0.0.1", port=smtp_sink.port, timeout=5),
+    )
+    again = send_due(
+        start + timedelta(hours=1),
+        sender=SmtpSender(host="127.0.0.1", port=smtp_sink.port, timeout=5),
+    )
+    assert (up["sent"], again["due"], len(smtp_sink.received)) == (5, 0, 5)
+
+
+def test_with_a_budget_one_run_goes_on_past_its_batch(app: Flask) -> None:
+    for i in range(7):
+        enqueue_email(key=f"k{i}", to=f"m{i}@example.com", subject="s", body="b")
+    db.session.commit()
+    sender = FakeSender()
+    one_batch = send_due(now(), sender=sender, batch=3)
+    assert (one_batch["due"], one_batch["sent"]) == (3, 3)
+    drained = send_due(now(), sender=sender, batch=3, budget=30)
+    assert (drained["due"], drained["sent"]) == (4, 4)
+    assert len({m["To"] for m in sender.sent}) == 7
+    for i in range(7, 12):
+        enqueue_email(key=f"k{i}", to=f"m{i}@example.com", subject="s", body="b")
+    db.session.commit()
+    job = run_job(app, "send-outbox", now=now())
+    assert job.result["sent"] == 5 and job.result["due"] == 5
