@@ -93,6 +93,7 @@ def load(
     headers: dict[str, str],
     seconds: float,
     clients: int,
+    timeout: float = 10,
 ) -> tuple[float, list[float], int]:
     payload = json.dumps(body).encode()
     latencies: list[float] = []
@@ -103,15 +104,22 @@ def load(
     def client() -> None:
         mine: list[float] = []
         while time.perf_counter() < deadline:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             started = time.perf_counter()
-            conn.request(
-                "POST", path, body=payload, headers={"Content-Type": "application/json", **headers}
-            )
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            if response.status != 201:
+            try:
+                conn.request(
+                    "POST",
+                    path,
+                    body=payload,
+                    headers={"Content-Type": "application/json", **headers},
+                )
+                response = conn.getresponse()
+                response.read()
+            except OSError:  # a timeout counts as an error; the client goes on
+                response = None
+            finally:
+                conn.close()
+            if response is None or response.status != 201:
                 with lock:
                     errors[0] += 1
                 continue
@@ -142,7 +150,7 @@ def main() -> None:
             floor_url = url.replace("bench.db", "floor.db") if label == "sqlite" else url
             floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
             try:
-                load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2)
+                load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2, timeout=120)
                 f_rps, f_lat, f_err = load(
                     floor_port, "/floor", {"title": "来电"}, {}, args.seconds, args.clients
                 )
@@ -160,12 +168,15 @@ def main() -> None:
             }
             headers = {"Authorization": f"Bearer {token}"}
             try:
-                load(port, "/api/v1/issues", body, headers, 1, 2)
+                load(port, "/api/v1/issues", body, headers, 1, 2, timeout=120)
                 a_rps, a_lat, a_err = load(
                     port, "/api/v1/issues", body, headers, args.seconds, args.clients
                 )
             finally:
                 stop(server)
+            if not f_lat or not a_lat:
+                print(f"{label:<11} no request answered 201 (errors {f_err} / {a_err})")
+                continue
             print(
                 f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
                 f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  "

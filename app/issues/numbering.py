@@ -29,7 +29,8 @@ _BUMP = (
 
 def next_number(office_id: int, office_code: str, year: int) -> str:
     key = {"counter_office": office_id, "counter_year": year}
-    value = db.session.execute(_BUMP, key).scalar()
+    # on the session's connection: nothing of the ORM is involved, so spare its overhead
+    value = db.session.connection().execute(_BUMP, key).scalar()
     if value is None:
         # another intake may create the row first; then its row is the one to bump
         with contextlib.suppress(IntegrityError), db.session.begin_nested():
