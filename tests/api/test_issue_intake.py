@@ -14,7 +14,7 @@ from app.api.issue_schemas import IssueCreateSchema, IssueSchema
 from app.api.parsing import FastLoader
 from app.core.audit import AuditEvent
 from app.extensions import db
-from app.issues.models import Issue
+from app.issues.models import Issue, IssueCounter
 from app.voice.models import VoiceIssueLink
 
 URL = "/api/v1/issues"
@@ -189,7 +189,9 @@ def test_not_json_is_415_and_no_body_names_every_required_field(client, world):
     }
 
 
-def test_an_intake_is_six_statements(client, world, count_queries):
+def test_an_intake_is_four_round_trips_on_postgresql_six_statements_on_sqlite(
+    client, world, count_queries
+):
     payload = {**PLAIN, "customer_id": world.customer.id}
     headers = world.h["agent"]
     # the first also writes the token's last use, which happens once a minute
@@ -197,8 +199,29 @@ def test_an_intake_is_six_statements(client, world, count_queries):
     with count_queries() as statements:
         assert client.post(URL, json=payload, headers=headers).status_code == 201
     sql = [s.split()[0].upper() for s in statements if s.split()[0].upper() != "BEGIN"]
-    # token, reference-data stamp, customer; counter, issue, audit row
-    assert sql == ["SELECT", "SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
+    # token, reference-data stamp, customer; then counter, issue and audit row
+    if db.engine.dialect.name == "postgresql":  # the writes in one statement, the last
+        assert sql == ["SELECT", "SELECT", "SELECT", "WITH"], statements
+    else:
+        assert sql == ["SELECT", "SELECT", "SELECT", "UPDATE", "INSERT", "INSERT"], statements
+
+
+def test_first_intake_of_an_office_and_year_creates_the_counter(client, world):
+    # a year no counter exists for yet (the fixtures' intakes use the current year)
+    first = post(client, world, received_at="2025-06-02T10:00:00+08:00").get_json()
+    second = post(client, world, received_at="2025-06-03T10:00:00+08:00").get_json()
+    assert (first["number"], second["number"]) == ("SH-2025-000001", "SH-2025-000002")
+    assert first == read_back(first["id"])
+
+
+def test_numbers_past_six_digits_keep_every_digit(client, world):
+    db.session.execute(
+        sa.insert(IssueCounter).values(office_id=world.sh.id, year=2025, last_number=999_999)
+    )
+    db.session.commit()
+    body = post(client, world, received_at="2025-06-02T10:00:00+08:00").get_json()
+    assert body["number"] == "SH-2025-1000000"
+    assert body == read_back(body["id"])
 
 
 def test_openapi_still_documents_the_intake_body(client):
