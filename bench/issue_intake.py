@@ -3,6 +3,9 @@ beside the floor (bench/floor_app.py: a bare Flask + SQLAlchemy endpoint inserti
 measured the same way in the same run. Target: >= 50 % of the floor's requests/s, p95 <= 30 ms.
 
     .venv/bin/python bench/issue_intake.py [--seconds 10] [--clients 8] [--no-pg]
+
+Besides requests/s and latency it prints the CPU the gunicorn processes spent per request
+(PostgreSQL's own server processes not included), which a busy machine disturbs far less.
 """
 
 from __future__ import annotations
@@ -81,6 +84,27 @@ def serve(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
     raise RuntimeError(f"{target} did not start")
 
 
+def server_cpu(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds used so far by the gunicorn master and its workers (Linux /proc; 0 where
+    there is none). Read before and after the timed load: the difference divided by the
+    requests is the server's CPU per request, which a busy machine disturbs far less than
+    requests per second."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        pid, ppid = int(entry.name), int(fields[1])
+        if proc.pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
 def stop(proc: subprocess.Popen[bytes]) -> None:
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=20)
@@ -93,6 +117,7 @@ def load(
     headers: dict[str, str],
     seconds: float,
     clients: int,
+    timeout: float = 10,
 ) -> tuple[float, list[float], int]:
     payload = json.dumps(body).encode()
     latencies: list[float] = []
@@ -103,15 +128,22 @@ def load(
     def client() -> None:
         mine: list[float] = []
         while time.perf_counter() < deadline:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             started = time.perf_counter()
-            conn.request(
-                "POST", path, body=payload, headers={"Content-Type": "application/json", **headers}
-            )
-            response = conn.getresponse()
-            response.read()
-            conn.close()
-            if response.status != 201:
+            try:
+                conn.request(
+                    "POST",
+                    path,
+                    body=payload,
+                    headers={"Content-Type": "application/json", **headers},
+                )
+                response = conn.getresponse()
+                response.read()
+            except OSError:  # a timeout counts as an error; the client goes on
+                response = None
+            finally:
+                conn.close()
+            if response is None or response.status != 201:
                 with lock:
                     errors[0] += 1
                 continue
@@ -142,10 +174,12 @@ def main() -> None:
             floor_url = url.replace("bench.db", "floor.db") if label == "sqlite" else url
             floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
             try:
-                load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2)
+                load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2, timeout=120)
+                before = server_cpu(floor)
                 f_rps, f_lat, f_err = load(
                     floor_port, "/floor", {"title": "来电"}, {}, args.seconds, args.clients
                 )
+                f_cpu = (server_cpu(floor) - before) / max(1, len(f_lat) + f_err) * 1000
             finally:
                 stop(floor)
             env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": "0"}
@@ -160,21 +194,27 @@ def main() -> None:
             }
             headers = {"Authorization": f"Bearer {token}"}
             try:
-                load(port, "/api/v1/issues", body, headers, 1, 2)
+                load(port, "/api/v1/issues", body, headers, 1, 2, timeout=120)
+                before = server_cpu(server)
                 a_rps, a_lat, a_err = load(
                     port, "/api/v1/issues", body, headers, args.seconds, args.clients
                 )
+                a_cpu = (server_cpu(server) - before) / max(1, len(a_lat) + a_err) * 1000
             finally:
                 stop(server)
+            if not f_lat or not a_lat:
+                print(f"{label:<11} no request answered 201 (errors {f_err} / {a_err})")
+                continue
             print(
                 f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
                 f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  "
-                f"errors {f_err}"
+                f"errors {f_err}   server CPU {f_cpu:.2f} ms/req"
             )
             print(
                 f"{label:<11} POST /api/v1/issues     {a_rps:7.1f} req/s  p50 "
                 f"{percentile(a_lat, 50):6.1f} ms  p95 {percentile(a_lat, 95):6.1f} ms  "
-                f"errors {a_err}   = {a_rps / f_rps:.0%} of the floor"
+                f"errors {a_err}   server CPU {a_cpu:.2f} ms/req   = {a_rps / f_rps:.0%} of the "
+                f"floor"
             )
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g, request
 
-from app import sqlite_begin
 from app.auth.models import ApiToken, User
+from app.auth.tokens import Principal, token_principal
 from app.auth.tokens import _hash as token_digest
-from app.auth.tokens import authenticate_token
 from app.core.errors import DomainError
+from app.core.uow import reads_apart
 from app.core.web import error_response
 from app.db import utcnow
 from app.extensions import db
@@ -37,9 +37,21 @@ class Unauthorized(DomainError):
     default_message = "A valid bearer token is required."
 
 
+def api_principal() -> Principal:
+    """Who the token of this API request belongs to: id, role and place, without the User
+    object (for the hot paths that need no more; see api_user)."""
+    principal: Principal = g.api_principal
+    return principal
+
+
 def api_user() -> User:
-    """The user whose token authenticated this API request."""
-    user: User = g.api_user
+    """The user whose token authenticated this API request, loaded on first use."""
+    user: User | None = g.get("api_user")
+    if user is None:
+        user = db.session.get(User, api_principal().id)
+        if user is None:  # deleted since the token was checked, a moment ago
+            raise Unauthorized()
+        g.api_user = user
     return user
 
 
@@ -55,33 +67,27 @@ def _unauthorized() -> Any:
 
 
 def authenticate_request() -> Any:
-    """`before_request` of every API blueprint: a 401 envelope, or `g.api_user` set."""
+    """`before_request` of every API blueprint: a 401 envelope, or `g.api_principal` set."""
     # An API request's session ends with the request, so nothing can go stale in it: keep
     # objects loaded after commit instead of reading each one again to build the answer.
     db.session().expire_on_commit = False
     token = _bearer_token()
-    user = _authenticate(token) if token else None
-    if token is None or user is None:
+    principal = _authenticate(token) if token else None
+    if token is None or principal is None:
         return _unauthorized()
-    g.api_user = user
+    g.api_principal = principal
     _touch(token_digest(token))
     return None
 
 
-def _authenticate(token: str) -> User | None:
+def _authenticate(token: str) -> Principal | None:
     """The token's user. On SQLite a request that writes begins IMMEDIATE, taking the single
     write lock at its first statement and keeping it to the commit; authentication only reads,
     so there it runs in a read transaction of its own, ended before the request's work begins.
     The lock then covers the work, not also finding out who is asking, and the other workers
     wait that much less for it."""
-    if sqlite_begin.get() != "BEGIN IMMEDIATE" or db.session.get_bind().dialect.name != "sqlite":
-        return authenticate_token(token)
-    mode = sqlite_begin.set("BEGIN")
-    try:
-        return authenticate_token(token)
-    finally:
-        sqlite_begin.reset(mode)
-        db.session.commit()
+    with reads_apart():
+        return token_principal(token)
 
 
 def _touch(digest: str) -> None:

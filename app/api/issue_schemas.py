@@ -3,14 +3,14 @@ rules) and what comes out (also the OpenAPI description)."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api.schemas import ErrorSchema, PageArgs, Timestamp, page_schema
 from app.issues.models import CHANNELS, CONTACT_DIRECTIONS, PRIORITIES, STATUSES
-from app.issues.services import CONTACT_CHANNELS, MAX_TEXT, MAX_TITLE
+from app.issues.services import CONTACT_CHANNELS, MAX_TEXT, MAX_TITLE, AcceptedIssue
 
 Aware = fields.AwareDateTime
 
@@ -68,6 +68,58 @@ class IssueSchema(Schema):
     version = fields.Integer(metadata={"description": "send it back with changes"})
     created_at = Timestamp()
     updated_at = Timestamp()
+
+
+def _utc(value: datetime | None) -> str | None:
+    """A Timestamp field's rendering: ISO 8601 in UTC."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def accepted_issue_body(accepted: AcceptedIssue) -> dict[str, Any]:
+    """IssueSchema's dump of a just-accepted issue, made from the values intake wrote instead
+    of an ORM object and marshmallow (the intake hot path). tests/api/test_issue_intake.py
+    holds it equal to IssueSchema().dump() of the issue read back, field by field."""
+    v = accepted.values
+    commitment = (
+        {"text": v["commitment_text"], "due_at": _utc(v["commitment_due_at"])}
+        if v["commitment_text"]
+        else None
+    )
+    return {
+        "id": v["id"],
+        "number": v["number"],
+        "status": v["status"],
+        "escalation_level": v["escalation_level"],
+        "title": v["title"],
+        "description": v["description"],
+        "channel": v["channel"],
+        "category": accepted.category_code,
+        "priority": v["priority"],
+        "office": accepted.office_code,
+        "customer_id": v["customer_id"],
+        "customer_name": accepted.customer_name,
+        "owner_id": v["owner_id"],
+        "received_at": _utc(v["received_at"]),
+        "response_due_at": _utc(v["response_due_at"]),
+        "resolve_due_at": _utc(v["resolve_due_at"]),
+        "first_response_at": _utc(v["first_response_at"]),
+        "response_minutes": v["response_minutes"],
+        "resolved_at": _utc(v["resolved_at"]),
+        "resolve_minutes": v["resolve_minutes"],
+        "closed_at": _utc(v["closed_at"]),
+        "commitment": commitment,
+        "resolution": v["resolution"],
+        "root_cause": None,  # set when resolved, never at intake
+        "responsible": v["responsible"],
+        "rating": v["rating"],
+        "rating_comment": v["rating_comment"],
+        "callback": v["callback_done"],
+        "reopen_count": v["reopen_count"],
+        "voice_id": v["voice_id"],
+        "version": v["version"],
+        "created_at": _utc(v["created_at"]),
+        "updated_at": _utc(v["updated_at"]),
+    }
 
 
 class HistorySchema(Schema):

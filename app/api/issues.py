@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import Response, current_app, jsonify
 
 from app.api import api_user, make_blueprint, page_args
+from app.api.auth import api_principal
 from app.api.issue_schemas import (
     CloseSchema,
     ContactSchema,
@@ -22,8 +23,11 @@ from app.api.issue_schemas import (
     NoteSchema,
     ReasonSchema,
     ResolveSchema,
+    accepted_issue_body,
 )
+from app.api.parsing import FastLoader, load_json_body
 from app.core.scoping import Scope
+from app.core.uow import reads_apart
 from app.db import utcnow
 from app.extensions import db
 from app.issues import queries, services
@@ -75,37 +79,53 @@ class IssueDetail:
         return getattr(self._issue, name)
 
 
+_CREATE = FastLoader(IssueCreateSchema())
+
+
 @issues.route("", methods=["POST"])
-@issues.arguments(IssueCreateSchema)
+@issues.arguments(IssueCreateSchema, parse=False)  # read below, by the same schema
 @issues.response(201, IssueSchema)
 @errors(400, 422)
-def create_issue(data: dict[str, Any]) -> Issue:
+def create_issue() -> Response:
     """Accept (受理) an issue: numbered, with SLA deadlines from `received_at`.
 
     A customer outside the caller's offices is answered as unknown: 422 on `customer_id`.
     """
+    # The hot path of intake (bench/README.md): the body is loaded without marshmallow when it
+    # is plain, the checks and writes run through Core, and the answer is made from the values
+    # written; the schemas above still describe both and are held equal to this by tests.
+    data = load_json_body(_CREATE)
     commitment = data.get("commitment") or {}
-    # from a voice: in scope and about this customer (else 422 `voice_id`), linked both ways
-    voice = voice_services.voice_for_issue(api_user(), data["voice_id"], data["customer_id"])
-    issue = services.accept_issue(
-        actor=api_user(),
-        customer_id=data["customer_id"],
-        title=data["title"],
-        description=data["description"],
-        channel=data["channel"],
-        category=data["category"],
-        priority=data["priority"],
-        office_code=data["office"],
-        received_at=data["received_at"],
-        commitment_text=commitment.get("text"),
-        commitment_due_at=commitment.get("due_at"),
-        voice_id=data["voice_id"],
-        owner_id=data["owner_id"],
-    )
-    if voice is not None:
+    with reads_apart():
+        # from a voice: in scope and about this customer (else 422 `voice_id`)
+        voice = (
+            voice_services.voice_for_issue(api_user(), data["voice_id"], data["customer_id"])
+            if data["voice_id"] is not None
+            else None
+        )
+        intake = services.prepare_intake(
+            actor=api_principal(),
+            customer_id=data["customer_id"],
+            title=data["title"],
+            description=data["description"],
+            channel=data["channel"],
+            category=data["category"],
+            priority=data["priority"],
+            office_code=data["office"],
+            received_at=data["received_at"],
+            commitment_text=commitment.get("text"),
+            commitment_due_at=commitment.get("due_at"),
+            voice_id=data["voice_id"],
+            owner_id=data["owner_id"],
+        )
+    accepted = services.write_intake(intake)
+    if voice is not None:  # linked both ways
+        issue = db.session.get_one(Issue, accepted.id)
         voice_services.link_raised_issue(api_user(), voice, issue)
     db.session.commit()
-    return issue
+    response = jsonify(accepted_issue_body(accepted))
+    response.status_code = 201
+    return response
 
 
 @issues.route("", methods=["GET"])

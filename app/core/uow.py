@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from app import sqlite_begin
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -81,3 +82,27 @@ def _dispatch(callbacks: list[Callable[[], object]]) -> None:
         except Exception:
             # the data is committed; a failed follow-up must not turn success into an error
             log.exception("after-commit callback %r failed", callback)
+
+
+@contextmanager
+def reads_apart() -> Iterator[None]:
+    """On SQLite, run the block in a read transaction of its own, ended with the block, so
+    that the write transaction that follows (BEGIN IMMEDIATE: the database's single write
+    lock) covers only the writes and other writers wait that much less. Elsewhere it changes
+    nothing: the reads stay in the request's transaction, which PostgreSQL does not lock.
+
+    For a request that has no transaction open yet and whose block only reads: each read
+    then sees committed data, as PostgreSQL's READ COMMITTED reads within one transaction."""
+    if sqlite_begin.get() != "BEGIN IMMEDIATE" or db.session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    mode = sqlite_begin.set("BEGIN")
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    else:
+        db.session.commit()
+    finally:
+        sqlite_begin.reset(mode)

@@ -27,14 +27,33 @@ _BUMP = (
 )
 
 
+def number_prefix(office_code: str, year: int) -> str:
+    return f"{office_code}-{year}-"
+
+
+def format_number(office_code: str, year: int, value: int) -> str:
+    """SH-2026-000123: at least six digits (more once an office passes 999,999 in a year)."""
+    return f"{number_prefix(office_code, year)}{int(value):06d}"
+
+
+def ensure_counter(office_id: int, year: int) -> None:
+    """Create the office's counter for `year` if it is missing; another intake may create it
+    first, and then its row is the one to bump."""
+    with contextlib.suppress(IntegrityError), db.session.begin_nested():
+        db.session.execute(sa.insert(_table).values(office_id=office_id, year=year, last_number=0))
+
+
 def next_number(office_id: int, office_code: str, year: int) -> str:
     key = {"counter_office": office_id, "counter_year": year}
-    value = db.session.execute(_BUMP, key).scalar()
+    # on the session's connection: nothing of the ORM is involved, so spare its overhead
+    value = db.session.connection().execute(_BUMP, key).scalar()
     if value is None:
-        # another intake may create the row first; then its row is the one to bump
-        with contextlib.suppress(IntegrityError), db.session.begin_nested():
-            db.session.execute(
-                sa.insert(_table).values(office_id=office_id, year=year, last_number=0)
-            )
-        value = db.session.execute(_BUMP, key).scalar_one()
-    return f"{office_code}-{year}-{int(value):06d}"
+        ensure_counter(office_id, year)
+        value = db.session.connection().execute(_BUMP, key).scalar_one()
+    return format_number(office_code, year, value)
+
+
+def counter_cte() -> sa.CTE:
+    """The counter bump as a CTE (PostgreSQL): one statement can draw the number and write
+    the rows that carry it. Parameters as next_number's."""
+    return _BUMP.cte("counter")

@@ -60,16 +60,27 @@ def resolve_clock_start(issue: Issue) -> datetime:
     return max(last_reopen, issue.received_at) if last_reopen else issue.received_at
 
 
+def clock_deadlines(
+    cal: sla.WorkingCalendar, start: datetime, minutes: int
+) -> tuple[datetime, datetime]:
+    """(due, warn) of a clock without pauses started at `start` with a target of `minutes`
+    working minutes: the deadline and its 80 % warning instant."""
+    return (
+        sla.add_working_minutes(cal, start, minutes),
+        sla.add_working_minutes(cal, start, minutes * WARN_AT),
+    )
+
+
 def set_deadlines(issue: Issue, cal: sla.WorkingCalendar, *, resolve_from: datetime) -> None:
     """Deadlines and their 80 % warning instants for a clock without pauses (new or reopened
     issue); the response deadline only when the response clock is still running."""
     if issue.first_response_at is None:
-        minutes = issue.response_target_minutes
-        issue.response_due_at = sla.add_working_minutes(cal, issue.received_at, minutes)
-        issue.response_warn_at = sla.add_working_minutes(cal, issue.received_at, minutes * WARN_AT)
-    minutes = issue.resolve_target_minutes
-    issue.resolve_due_at = sla.add_working_minutes(cal, resolve_from, minutes)
-    issue.resolve_warn_at = sla.add_working_minutes(cal, resolve_from, minutes * WARN_AT)
+        issue.response_due_at, issue.response_warn_at = clock_deadlines(
+            cal, issue.received_at, issue.response_target_minutes
+        )
+    issue.resolve_due_at, issue.resolve_warn_at = clock_deadlines(
+        cal, resolve_from, issue.resolve_target_minutes
+    )
 
 
 def recompute_deadlines(issue: Issue) -> None:
