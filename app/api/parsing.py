@@ -83,7 +83,7 @@ class FastLoader:
         if schema.unknown != ma.RAISE:
             raise TypeError(f"{type(schema).__name__} does not refuse unknown fields")
         self.schema = schema
-        self._fields: list[tuple[str, str, str, ma.fields.Field]] = []
+        self._fields: list[tuple[str, str, str, ma.fields.Field[Any]]] = []
         for name, field in schema.load_fields.items():
             plain = not field.validators and (
                 (type(field) is fields.Integer and field.strict) or type(field) is fields.String

@@ -8,7 +8,7 @@ cannot be probed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -26,6 +26,17 @@ T = TypeVar("T")
 KINDS = ("company", "region", "office", "none")
 
 
+class Placed(Protocol):
+    """Whatever carries a role and a place: a User, or the API's token principal."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def office_id(self) -> int | None: ...
+    @property
+    def region_id(self) -> int | None: ...
+
+
 @dataclass(frozen=True)
 class Scope:
     kind: str  # "company" | "region" | "office"; "none" for a role without its place
@@ -33,7 +44,7 @@ class Scope:
     office_id: int | None = None
 
     @classmethod
-    def for_user(cls, user: User) -> Scope:
+    def for_user(cls, user: User | Placed) -> Scope:
         kind = place_kind(user.role)
         if kind == "office":
             if user.office_id is None:

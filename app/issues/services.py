@@ -84,10 +84,14 @@ OWNER_ROLES = ("handler", "office_manager")
 class Actor(Protocol):
     """Who acts: a User, or the API's authenticated principal (app.api.auth)."""
 
-    id: int
-    role: str
-    office_id: int | None
-    region_id: int | None
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def office_id(self) -> int | None: ...
+    @property
+    def region_id(self) -> int | None: ...
 
 
 # --- helpers ---------------------------------------------------------------------------------
