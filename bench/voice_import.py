@@ -91,6 +91,7 @@ def prepare(app):  # type: ignore[no-untyped-def]
     from app.extensions import db
     from app.issues.reference import ensure_reference_data
     from app.org.services import create_office, create_region
+    from app.voice.rules import ensure_default_rules
 
     with app.app_context():
         create_region(code="EAST", name="华东", actor=None)
@@ -103,6 +104,7 @@ def prepare(app):  # type: ignore[no-untyped-def]
             office_code="SH",
         )
         ensure_reference_data()
+        ensure_default_rules()  # the import classifies every row with the keyword rules
         phones = []
         for i in range(200):
             phone = f"138{i:08d}"

@@ -27,8 +27,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.issues.models import Category, Setting
-from app.voice.sentiment import Lexicon
-from app.voice.sentiment import score as sentiment_score
+from app.voice.sentiment import Lexicon, score_normalized
 from app.voice.textnorm import find_all, normalize
 
 VERSION_KEY = "voice.rules_version"
@@ -135,7 +134,7 @@ def classify(text: str, ruleset: RuleSet, lexicon: Lexicon | None = None) -> Sug
             },
             first_seen,
         )
-    sentiment = sentiment_score(text, lexicon)
+    sentiment = score_normalized(norm, lexicon)
     matched: list[str] = []
     for rule, _start, _end in hits:
         if rule.keyword not in matched:
@@ -148,6 +147,25 @@ def classify(text: str, ruleset: RuleSet, lexicon: Lexicon | None = None) -> Sug
         matched_rules=tuple(matched),
         category_id=ruleset.categories[category].id if category is not None else None,
     )
+
+
+def apply_suggestion(
+    hint: Suggestion,
+    *,
+    dimension: str | None,
+    category_id: int | None,
+    category_dimension: str | None,
+    sentiment: str | None,
+) -> tuple[str | None, int | None, str | None]:
+    """(dimension, category id, sentiment) of a voice: what a person gave wins, the rules fill
+    the rest. The suggested category is taken when none was given and the given dimension, if
+    any, is the suggested one; a category brings its dimension. Shared by the quick form
+    (record_voice) and the bulk import, so both store the same for the same input."""
+    if category_id is None and dimension in (None, hint.dimension) and hint.category_id:
+        category_id, category_dimension = hint.category_id, hint.dimension
+    if dimension is None:
+        dimension = category_dimension or hint.dimension
+    return dimension, category_id, sentiment or hint.sentiment
 
 
 def _best(weights: dict[str, float], first_seen: dict[str, int]) -> str | None:

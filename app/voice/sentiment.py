@@ -21,11 +21,12 @@ The scorer is pure Python and loads the lexicon once per process.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from app.voice.textnorm import is_word_char, normalize
+from app.voice.textnorm import WORD_CHARS, normalize
 
 LEXICON_PATH = Path(__file__).with_name("sentiment_lexicon.txt")
 THRESHOLD = 0.2
@@ -36,6 +37,7 @@ CLAUSE_ENDS = frozenset("，,。.!！?？;；:：\n、()（）[]【】")
 KINDS = ("negator", "intensifier", "contrast", "concession", "request", "term")
 REQUEST_WEIGHT = 0.3  # a request or question mostly asks; what it mentions counts less
 QUESTION_ENDS = frozenset("?？")
+_WORD_RUN = re.compile("[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,13 @@ class Lexicon:
         for term in self.entries:
             lengths.setdefault(term[0], set()).add(len(term))
         return {ch: tuple(sorted(sizes, reverse=True)) for ch, sizes in lengths.items()}
+
+    @cached_property
+    def next_event(self) -> re.Pattern[str]:
+        """Where something can happen in a normalised text: an entry may start, a clause ends,
+        an English word starts. The scanner jumps over everything else in one step."""
+        chars = "".join(sorted(set(self.lengths_by_first) | CLAUSE_ENDS))
+        return re.compile("[" + re.escape(chars) + "A-Za-z0-9]")
 
 
 @dataclass(frozen=True)
@@ -104,17 +113,21 @@ def default_lexicon() -> Lexicon:
 
 def _match_at(text: str, i: int, lex: Lexicon) -> tuple[str, int] | None:
     """The longest entry starting at i (whole words for English), and where it ends."""
-    starts_word = is_word_char(text[i])
-    if starts_word and i > 0 and is_word_char(text[i - 1]):
+    ch = text[i]
+    sizes = lex.lengths_by_first.get(ch)
+    if sizes is None:
         return None
-    for size in lex.lengths_by_first.get(text[i], ()):
-        if i + size > len(text):
+    if ch in WORD_CHARS and i > 0 and text[i - 1] in WORD_CHARS:
+        return None
+    entries, length = lex.entries, len(text)
+    for size in sizes:
+        if i + size > length:
             continue
         candidate = text[i : i + size]
-        if candidate not in lex.entries:
+        if candidate not in entries:
             continue
         end = i + size
-        if is_word_char(candidate[-1]):
+        if candidate[-1] in WORD_CHARS:
             end = _english_end(text, end)
             if end < 0:
                 continue
@@ -128,7 +141,7 @@ _ENDINGS = ("", "s", "es", "ed", "d", "ly", "ing")
 def _english_end(text: str, end: int) -> int:
     for ending in _ENDINGS:
         stop = end + len(ending)
-        if text.startswith(ending, end) and (stop == len(text) or not is_word_char(text[stop])):
+        if text.startswith(ending, end) and (stop == len(text) or text[stop] not in WORD_CHARS):
             return stop
     return -1
 
@@ -145,12 +158,30 @@ class _State:
 
 
 def score(text: str, lexicon: Lexicon | None = None) -> SentimentResult:
+    return score_normalized(normalize(text), lexicon)
+
+
+def score_normalized(norm: str, lexicon: Lexicon | None = None) -> SentimentResult:
+    """score() of a text already normalize()d (classify normalises once for rules and
+    lexicon)."""
     lex = lexicon or default_lexicon()
-    norm = normalize(text)
     st = _State()
     found: list[str] = []
+    next_event = lex.next_event.search
+    size = len(norm)
     i = 0
-    while i < len(norm):
+    while i < size:
+        # characters no entry starts with, outside English words: only the gap grows
+        event = next_event(norm, i)
+        j = event.start() if event is not None else size
+        if j > i:
+            plain = norm[i:j]
+            st.gap += len(plain) - plain.count(" ")
+            if st.gap > REACH:
+                st.negated, st.multiplier = False, 1.0
+            i = j
+            if i == size:
+                break
         ch = norm[i]
         if ch in CLAUSE_ENDS:
             if ch in QUESTION_ENDS:
@@ -180,9 +211,8 @@ def score(text: str, lexicon: Lexicon | None = None) -> SentimentResult:
 
 def _skip(norm: str, i: int, st: _State) -> int:
     """Step over text that is in no lexicon entry: a CJK character or a whole English word."""
-    if is_word_char(norm[i]):
-        while i < len(norm) and is_word_char(norm[i]):
-            i += 1
+    if norm[i] in WORD_CHARS:
+        i = _WORD_RUN.match(norm, i).end()  # type: ignore[union-attr]  # norm[i] is in a word
         st.gap += 1
     else:
         if not norm[i].isspace():
