@@ -54,7 +54,7 @@ class ProblemCodeSchema(Schema):
     params = fields.Dict(
         keys=fields.String(),
         required=True,
-        metadata={"description": "values in the message, e.g. {\"limit\": 20000} for too_long"},
+        metadata={"description": 'values in the message, e.g. {"limit": 20000} for too_long'},
     )
 
 
