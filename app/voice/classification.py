@@ -149,10 +149,7 @@ def classify(text: str, ruleset: RuleSet, lexicon: Lexicon | None = None) -> Sug
             first_seen,
         )
     sentiment = score_normalized(norm, lexicon)
-    matched: list[str] = []
-    for rule, _start, _end in hits:
-        if rule.keyword not in matched:
-            matched.append(rule.keyword)
+    matched = dict.fromkeys(rule.keyword for rule, _start, _end in hits)  # in order, once each
     return Suggestion(
         dimension=dimension,
         category_code=category,

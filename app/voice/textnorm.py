@@ -3,18 +3,16 @@ letters, digits and punctuation become half-width), lower case, single spaces. P
 
 from __future__ import annotations
 
-import re
 import string
 import unicodedata
 
-_SPACES = re.compile(r"\s+")
 # NFKC leaves typographic quotes alone; "don’t" must read as "don't"
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def normalize(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _SPACES.sub(" ", folded).strip()
+    return " ".join(folded.split())  # runs of whitespace → one space, none at the ends
 
 
 WORD_CHARS = frozenset(string.ascii_letters + string.digits)
