@@ -1,8 +1,9 @@
 """Bulk voice import: a generated N-row CSV (Chinese text, mixed channels' fields, dates in
 several forms, phones of known and unknown customers, some bad rows) imported through the real
-service (app.voice.imports: read, map, validate, match customers, dedup, batch insert, commit
-with next_row), beside a reference measured in the same run: a bare executemany of the same
-rows, already built, into the voices table. Then the same file again (all duplicates).
+service (app.voice.imports: read, map, validate, classify with the default keyword rules and
+the sentiment lexicon, match customers, dedup, batch insert, search index, commit with
+next_row), beside a reference measured in the same run: a bare executemany of the same number
+of rows, already built, into the voices table. Then the same file again (all duplicates).
 Target: >= 5,000 rows/s on SQLite for 100,000 rows.
 
     .venv/bin/python bench/voice_import.py [--n 100000] [--no-pg]
