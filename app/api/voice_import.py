@@ -20,6 +20,7 @@ from app.api.issue_schemas import ErrorEnvelopeSchema
 from app.core.errors import ValidationFailed
 from app.voice.importers import Limits
 from app.voice.imports import IMPORT_FIELDS, prepare_import, run_import
+from app.voice.problems import ENGLISH as PROBLEM_CODES
 
 # the multipart envelope around the file: boundaries, the other fields
 FORM_OVERHEAD = 1024 * 1024
@@ -45,9 +46,31 @@ class ImportFileSchema(Schema):
     file = Upload(required=True, metadata={"description": "CSV (UTF-8 or GBK) or XLSX"})
 
 
+class ProblemCodeSchema(Schema):
+    code = fields.String(
+        required=True,
+        metadata={"description": "stable problem code: " + ", ".join(PROBLEM_CODES)},
+    )
+    params = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        metadata={"description": 'values in the message, e.g. {"limit": 20000} for too_long'},
+    )
+
+
 class RejectedRowSchema(Schema):
     row = fields.Integer(required=True, metadata={"description": "row number; the header is 1"})
-    errors = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        metadata={"description": "field (or `record`) → the problem in English"},
+    )
+    codes = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ProblemCodeSchema),
+        metadata={"description": "the same problems as codes with parameters, by field"},
+    )
 
 
 class ImportSummarySchema(Schema):

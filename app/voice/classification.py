@@ -27,9 +27,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.issues.models import Category, Setting
-from app.voice.sentiment import Lexicon
-from app.voice.sentiment import score as sentiment_score
-from app.voice.textnorm import find_all, normalize
+from app.voice.sentiment import Lexicon, score_normalized
+from app.voice.textnorm import find_all, needs_boundary, normalize
 
 VERSION_KEY = "voice.rules_version"
 MAX_TEXT = 20_000  # the same limit as a voice's text
@@ -97,17 +96,31 @@ def match_rules(text: str, ruleset: RuleSet) -> list[tuple[Rule, int, int]]:
     longer keyword wins (故障率高 before 故障), then the rule placed first. In text order."""
     hits: list[tuple[Rule, int, int]] = []
     index = ruleset.by_first_char
-    for ch in set(text):
-        for rule in index.get(ch, ()):
-            if rule.normalized in text:  # fast pre-filter; find_all checks word boundaries
-                hits.extend((rule, start, end) for start, end in find_all(text, rule.normalized))
+    for ch in index.keys() & set(text):  # only the characters some keyword starts with
+        for rule in index[ch]:
+            keyword = rule.normalized
+            if keyword not in text:  # fast pre-filter; find_all checks word boundaries
+                continue
+            if needs_boundary(keyword):
+                hits.extend((rule, start, end) for start, end in find_all(text, keyword))
+                continue
+            start = text.find(keyword)
+            while start != -1:  # CJK keywords: every occurrence, as find_all gives them
+                hits.append((rule, start, start + len(keyword)))
+                start = text.find(keyword, start + 1)
+    if len(hits) < 2:
+        return hits
     hits.sort(key=lambda h: (-(h[2] - h[1]), h[0].position, h[1]))
     taken: list[tuple[int, int]] = []
     kept: list[tuple[Rule, int, int]] = []
-    for rule, start, end in hits:
-        if all(end <= s or start >= e for s, e in taken):
+    for hit in hits:
+        _rule, start, end = hit
+        for s, e in taken:
+            if start < e and end > s:
+                break
+        else:
             taken.append((start, end))
-            kept.append((rule, start, end))
+            kept.append(hit)
     kept.sort(key=lambda h: h[1])
     return kept
 
@@ -135,11 +148,8 @@ def classify(text: str, ruleset: RuleSet, lexicon: Lexicon | None = None) -> Sug
             },
             first_seen,
         )
-    sentiment = sentiment_score(text, lexicon)
-    matched: list[str] = []
-    for rule, _start, _end in hits:
-        if rule.keyword not in matched:
-            matched.append(rule.keyword)
+    sentiment = score_normalized(norm, lexicon)
+    matched = dict.fromkeys(rule.keyword for rule, _start, _end in hits)  # in order, once each
     return Suggestion(
         dimension=dimension,
         category_code=category,
@@ -148,6 +158,25 @@ def classify(text: str, ruleset: RuleSet, lexicon: Lexicon | None = None) -> Sug
         matched_rules=tuple(matched),
         category_id=ruleset.categories[category].id if category is not None else None,
     )
+
+
+def apply_suggestion(
+    hint: Suggestion,
+    *,
+    dimension: str | None,
+    category_id: int | None,
+    category_dimension: str | None,
+    sentiment: str | None,
+) -> tuple[str | None, int | None, str | None]:
+    """(dimension, category id, sentiment) of a voice: what a person gave wins, the rules fill
+    the rest. The suggested category is taken when none was given and the given dimension, if
+    any, is the suggested one; a category brings its dimension. Shared by the quick form
+    (record_voice) and the bulk import, so both store the same for the same input."""
+    if category_id is None and dimension in (None, hint.dimension) and hint.category_id:
+        category_id, category_dimension = hint.category_id, hint.dimension
+    if dimension is None:
+        dimension = category_dimension or hint.dimension
+    return dimension, category_id, sentiment or hint.sentiment
 
 
 def _best(weights: dict[str, float], first_seen: dict[str, int]) -> str | None:

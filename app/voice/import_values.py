@@ -7,6 +7,8 @@ import re
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
+from app.voice.problems import ENGLISH, problem
+
 # 2026-11-23, 2026/11/23, 2026.11.23, 2026年11月23日, each optionally with 14:05 or 14:05:09
 # (also 14时05分, and a full-width colon); the separators must agree with each other
 _DATE = re.compile(
@@ -15,7 +17,7 @@ _DATE = re.compile(
     r"(?:(?:\s+|T|\s*)(?P<H>\d{1,2})[:：时](?P<M>\d{2})(?:[:：分](?P<S>\d{2})(?:\.\d+)?秒?|分)?)?$"
 )
 
-DATE_HINT = "not a date; write e.g. 2026-11-23 14:05, 2026/11/23, 2026.11.23 or 2026年11月23日"
+DATE_HINT = ENGLISH["not_a_date"]
 
 DIMENSION_WORDS = {
     "product": "product",
@@ -39,13 +41,13 @@ SENTIMENT_WORDS = {
 
 def parse_occurred_at(value: Any, tz: tzinfo) -> datetime:
     """An aware datetime from a cell; naive values (and Excel date cells) are in `tz`.
-    Raises ValueError with a message for a person."""
+    Raises ValueError whose argument is the Problem to tell a person."""
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=tz)
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=tz)
     if not isinstance(value, str):
-        raise ValueError(DATE_HINT)
+        raise ValueError(problem("not_a_date"))
     text = value.strip()
     match = _DATE.match(text)
     if match:
@@ -60,11 +62,11 @@ def parse_occurred_at(value: Any, tz: tzinfo) -> datetime:
                 tzinfo=tz,
             )
         except ValueError as exc:
-            raise ValueError("not a real date or time") from exc
+            raise ValueError(problem("not_a_real_date")) from exc
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(DATE_HINT) from exc
+        raise ValueError(problem("not_a_date")) from exc
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=tz)
 
 

@@ -55,6 +55,7 @@ from app.voice.imports import (
     run_import,
 )
 from app.voice.models import VoiceImport
+from app.voice.problems import localized
 
 bp = Blueprint("voice_import", __name__, url_prefix="/voices/import")
 
@@ -291,13 +292,33 @@ def report(import_id: int) -> Any:
     return _report_page(imp, ResumeForm())
 
 
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def rejected_rows(rejected: Any) -> list[tuple[Any, str, str]]:
+    """(row, field, problem in the page's language) for each stored problem: from its code when
+    the import stored one, else the English message as it was stored."""
+    out: list[tuple[Any, str, str]] = []
+    for item in rejected if isinstance(rejected, list) else []:
+        if not isinstance(item, dict):
+            continue
+        codes = _as_dict(item.get("codes"))
+        for name, message in _as_dict(item.get("errors")).items():
+            code = _as_dict(codes.get(name))
+            text = localized(code.get("code"), code.get("params"), str(message))
+            out.append((item.get("row"), str(name), text))
+    return out
+
+
 def _report_page(imp: VoiceImport, form: ResumeForm) -> Any:
     return render_template(
         "voices/import_report.html",
         imp=imp,
         form=form,
         channel_label=labels.CHANNEL.get(imp.channel, imp.channel),
-        field_labels=FIELD_LABELS,
+        field_labels={**FIELD_LABELS, "record": _("Whole record")},
+        problems=rejected_rows(imp.rejected),
         mapping=json.dumps(imp.mapping, ensure_ascii=False),
         tz=ZoneInfo(imp.office.timezone),
     )

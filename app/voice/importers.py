@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from app.core.errors import DomainError, ValidationFailed
+from app.voice.problems import problem
 
 BOM = "\ufeff"
 DELIMITERS = ",\t;"
@@ -189,10 +190,10 @@ def read_csv(data: bytes) -> Table:
 def _csv_error(exc: csv.Error) -> str:
     message = str(exc)
     if "unexpected end of data" in message:
-        return "the record ends inside a quoted field (the file may be cut short)"
+        return problem("record_cut_off")
     if "field larger than field limit" in message:
-        return "a field is too long"
-    return "malformed CSV record: " + message
+        return problem("field_too_large")
+    return problem("malformed_record", detail=message)
 
 
 # --- XLSX -----------------------------------------------------------------------------------

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import operator
 import secrets
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -37,6 +39,7 @@ from app.extensions import db
 from app.issues.models import Category
 from app.org.models import Office
 from app.voice.channels import CHANNELS, DETAIL_FIELDS, kind_of
+from app.voice.classification import RuleSet, apply_suggestion, classify, current_rules
 from app.voice.import_values import (
     DIMENSION_WORDS,
     SENTIMENT_WORDS,
@@ -46,6 +49,8 @@ from app.voice.import_values import (
 )
 from app.voice.importers import Limits, SourceRow, Table, cell_text, read_table
 from app.voice.models import Voice, VoiceImport
+from app.voice.problems import code_of, problem
+from app.voice.sentiment import Lexicon, default_lexicon
 from app.voice.services import (
     REFERENCE_ALPHABET,
     clean_voice_fields,
@@ -249,12 +254,18 @@ class _Context:
     now: datetime
     actor_id: int | None
     use_external_id: bool
+    ruleset: RuleSet
+    lexicon: Lexicon
+    sqlite: bool
+    # SQLite with the bulk-aware FTS insert trigger: the import indexes each batch's rows
+    index_per_batch: bool
     # plain copies of the import's and office's columns: read once per row, not through the ORM
     channel: str = ""
     kind: str = ""
     office_id: int = 0
     import_id: int = 0
     detail_columns: tuple[tuple[str, int], ...] = ()
+    now_value: Any = None  # `now` as the driver takes it (SQLite: UTCDateTime's text form)
 
 
 @dataclass
@@ -323,11 +334,17 @@ def _run(
         now=now,
         actor_id=actor.id if actor is not None else None,
         use_external_id="external_id" in imp.mapping,
+        # the rules as they are when this run starts, held for all its batches
+        ruleset=current_rules(),
+        lexicon=default_lexicon(),
+        sqlite=db.session.get_bind().dialect.name == "sqlite",
+        index_per_batch=_fts_trigger_skips_imports(),
         channel=imp.channel,
         kind=kind_of(imp.channel),
         office_id=office.id,
         import_id=imp.id,
     )
+    ctx.now_value = _db_time(ctx, now)
     ctx.detail_columns = tuple((f, ctx.columns[f]) for f in DETAIL_FIELDS if f in ctx.columns)
     state = {
         "next_row": imp.next_row,
@@ -446,13 +463,13 @@ def _import_batch(ctx: _Context, batch: list[SourceRow]) -> tuple[int, int, list
     rejected: list[dict[str, Any]] = []
     for source in batch:
         if source.error is not None:
-            rejected.append({"row": source.number, "errors": {"record": source.error}})
+            rejected.append(rejection(source.number, {"record": source.error}))
             continue
         if not any(c not in (None, "") and str(c).strip() for c in source.cells):
             continue  # a blank line: nothing to import, nothing wrong
         row, errors = _build_row(ctx, source)
         if errors:
-            rejected.append({"row": source.number, "errors": errors})
+            rejected.append(rejection(source.number, errors))
         else:
             pending.append(row)
     if not pending:
@@ -465,6 +482,17 @@ def _import_batch(ctx: _Context, batch: list[SourceRow]) -> tuple[int, int, list
     rows = sorted((p.values for p in pending), key=lambda v: v["external_id"] or v["content_hash"])
     created = _insert(ctx, rows)
     return created, len(pending) - created, rejected
+
+
+def rejection(number: int, errors: dict[str, str]) -> dict[str, Any]:
+    """A rejected row as the import reports it: the English messages by field (what the API
+    has always answered) and, for each problem with a code, `{"code", "params"}` by field, from
+    which the report page speaks the reader's language (app.voice.problems)."""
+    codes = {name: code for name, message in errors.items() if (code := code_of(message))}
+    entry: dict[str, Any] = {"row": number, "errors": {k: str(v) for k, v in errors.items()}}
+    if codes:
+        entry["codes"] = codes
+    return entry
 
 
 def _cell(source: SourceRow, column: int | None) -> Any:
@@ -499,14 +527,14 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
         try:
             occurred = parse_occurred_at(raw_when, ctx.tz)
         except ValueError as exc:
-            errors["occurred_at"] = str(exc)
+            errors["occurred_at"] = exc.args[0] if exc.args else str(exc)
     category = None
     category_text = _text(source, cols.get("category"))
     if category_text is not None:
         key = category_text.strip()
         category = ctx.categories.get(key) or ctx.categories.get(key.lower())
         if category is None:
-            errors["category"] = "unknown category"
+            errors["category"] = problem("unknown_category")
     dimension = word(_text(source, cols.get("dimension")), DIMENSION_WORDS)
     sentiment = word(_text(source, cols.get("sentiment")), SENTIMENT_WORDS)
     details = {f: _text(source, i) for f, i in ctx.detail_columns}
@@ -526,26 +554,41 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
         now=ctx.now,
         errors=errors,
     )
-    errors = {key.removeprefix("details."): message for key, message in errors.items()}
+    if errors:  # rejected: nothing more to work out for this row
+        errors = {key.removeprefix("details."): message for key, message in errors.items()}
+        return _Pending(source.number, {}, None, None), errors
     phone = normalise_phone(customer_phone) if customer_phone else None
-    if category is not None and dimension is None:
-        dimension = category.dimension
+    text = fields.text or ""
+    # what a person put in the file wins; the keyword rules and the sentiment lexicon fill the
+    # rest and are kept as the suggestion, as the quick form stores them (record_voice)
+    given = dimension is not None or category is not None or sentiment is not None
+    hint = classify(text, ctx.ruleset, ctx.lexicon)
+    dimension, category_id, sentiment = apply_suggestion(
+        hint,
+        dimension=dimension,
+        category_id=category.id if category is not None else None,
+        category_dimension=category.dimension if category is not None else None,
+        sentiment=sentiment,
+    )
+    classified = dimension is not None or category_id is not None or sentiment is not None
     ext = fields.external_id if ctx.use_external_id else None
-    classified = dimension is not None or category is not None or sentiment is not None
     values = {
         "reference": "",  # given per batch (new_references)
         "channel": ctx.channel,
         "kind": ctx.kind,
         "office_id": ctx.office_id,
         "customer_id": None,
-        "occurred_at": occurred or ctx.now,
-        "text": fields.text,
+        "occurred_at": _db_time(ctx, occurred) if occurred is not None else ctx.now_value,
+        "text": text,
         "dimension": dimension,
-        "category_id": category.id if category is not None else None,
+        "category_id": category_id,
         "sentiment": sentiment,
-        # values a person put in the file, not the suggestion rules
-        "classified_by": "staff" if classified else None,
-        "details": fields.details,
+        "classified_by": "staff" if given else "rules" if classified else None,
+        "suggested_dimension": hint.dimension,
+        "suggested_category_id": hint.category_id,
+        "suggested_sentiment": hint.sentiment,
+        "sentiment_score": hint.score,
+        "details": json.dumps(fields.details),
         "contact_name": fields.contact_name,
         "contact_phone": fields.contact_phone,
         "contact_email": fields.contact_email,
@@ -555,7 +598,7 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
         else content_hash(
             ctx.channel,
             occurred,
-            fields.text or "",
+            text,
             customer_name,
             phone or customer_phone,
             fields.contact_name,
@@ -565,9 +608,18 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
         "import_row": source.number,
         "repeat_of_id": None,
         "created_by_id": ctx.actor_id,
-        "created_at": ctx.now,
+        "created_at": ctx.now_value,
     }
     return _Pending(source.number, values, phone, customer_name), errors
+
+
+def _db_time(ctx: _Context, value: datetime) -> Any:
+    """An aware datetime as UTCDateTime binds it: UTC; on SQLite the text SQLAlchemy's DATETIME
+    stores (`2026-11-23 06:05:00.000000`), so imported rows sort and compare with the rest."""
+    utc = value.astimezone(UTC)
+    if ctx.sqlite:
+        return utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return utc
 
 
 _REFERENCE_SPACE = len(REFERENCE_ALPHABET) ** 8
@@ -603,46 +655,132 @@ def content_hash(channel: str, occurred: datetime | None, text: str, *who: str |
 def _match_customers(ctx: _Context, pending: list[_Pending]) -> None:
     """By phone among the office's customers, else by exact name in the office; a phone or
     name that fits several customers matches none of them (it stays as contact details).
-    Two queries per batch, on the tables directly (no ORM objects)."""
+
+    One query per batch, on the tables directly: the customers holding the batch's phones and
+    those bearing its names, each with their office, kept for this office here. Each half is led
+    by its own index (phone number, name): with the office in the WHERE clause SQLite started
+    from the office's customers instead and probed every phone for each of them."""
     phones_t, customers_t = CustomerPhone.__table__, Customer.__table__
-    conn = db.session.connection()
     phones = {p.phone for p in pending if p.phone}
-    by_phone: dict[str, set[int]] = {}
+    names = {p.name for p in pending if p.name}
+    parts = []
     if phones:
-        stmt = (
-            sa.select(phones_t.c.number, phones_t.c.customer_id)
-            .join(customers_t, customers_t.c.id == phones_t.c.customer_id)
-            .where(phones_t.c.number.in_(phones), customers_t.c.office_id == ctx.office_id)
+        parts.append(
+            sa.select(
+                sa.literal("phone").label("kind"),
+                phones_t.c.number.label("key"),
+                customers_t.c.id,
+                customers_t.c.office_id,
+            )
+            .join_from(phones_t, customers_t, customers_t.c.id == phones_t.c.customer_id)
+            .where(phones_t.c.number.in_(phones))
         )
-        for number, customer_id in conn.execute(stmt):
-            by_phone.setdefault(number, set()).add(customer_id)
-    names = {
-        p.name for p in pending if p.name and not (p.phone and len(by_phone.get(p.phone, ())) == 1)
-    }
-    by_name: dict[str, set[int]] = {}
     if names:
-        stmt2 = sa.select(customers_t.c.name, customers_t.c.id).where(
-            customers_t.c.name.in_(names), customers_t.c.office_id == ctx.office_id
+        parts.append(
+            sa.select(
+                sa.literal("name").label("kind"),
+                customers_t.c.name.label("key"),
+                customers_t.c.id,
+                customers_t.c.office_id,
+            ).where(customers_t.c.name.in_(names))
         )
-        for name, customer_id in conn.execute(stmt2):
-            by_name.setdefault(name, set()).add(customer_id)
+    if not parts:
+        return
+    found: dict[tuple[str, str], set[int]] = {}
+    stmt = parts[0] if len(parts) == 1 else sa.union_all(*parts)
+    for kind, key, customer_id, office_id in db.session.connection().execute(stmt):
+        if office_id == ctx.office_id:
+            found.setdefault((kind, key), set()).add(customer_id)
     for p in pending:
-        found = by_phone.get(p.phone or "") or by_name.get(p.name or "") or set()
-        if len(found) == 1:
-            p.values["customer_id"] = next(iter(found))
+        match = found.get(("phone", p.phone or "")) or found.get(("name", p.name or "")) or ()
+        if len(match) == 1:
+            p.values["customer_id"] = next(iter(match))
 
 
-def _insert_statement() -> Any:
-    table = Voice.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+# The voices' columns an import writes, in the INSERT's order (the id comes from the database).
+INSERT_COLUMNS = (
+    "reference",
+    "channel",
+    "kind",
+    "office_id",
+    "customer_id",
+    "occurred_at",
+    "text",
+    "dimension",
+    "category_id",
+    "sentiment",
+    "classified_by",
+    "suggested_dimension",
+    "suggested_category_id",
+    "suggested_sentiment",
+    "sentiment_score",
+    "details",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "external_id",
+    "content_hash",
+    "import_id",
+    "import_row",
+    "repeat_of_id",
+    "created_by_id",
+    "created_at",
+)
+_as_parameters = operator.itemgetter(*INSERT_COLUMNS)
 
-        stmt: Any = pg_insert(table)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(table)
-    return stmt.on_conflict_do_nothing()
+def _insert_sql(sqlite: bool) -> str:
+    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike) for the driver's cursor:
+    the rows are built in the form the driver takes, so no per-row bind processing is left."""
+    marks = ["?" if sqlite else "%s"] * len(INSERT_COLUMNS)
+    if not sqlite:
+        marks[INSERT_COLUMNS.index("details")] = "CAST(%s AS JSON)"
+    # built from the constants above only: no value of the file is in the SQL text
+    return (
+        f"INSERT INTO {Voice.__tablename__} ({', '.join(INSERT_COLUMNS)}) "  # noqa: S608
+        f"VALUES ({', '.join(marks)}) ON CONFLICT DO NOTHING"
+    )
+
+
+def _fts_trigger_skips_imports() -> bool:
+    """Whether SQLite's FTS insert trigger leaves imported rows to the import (it does since
+    migration 1577efe981e7). Read per run, so an import never indexes a row twice (a trigger
+    that fires for every row, e.g. after an older schema was restored) nor leaves one out."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    sql = db.session.execute(
+        sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'voices_fts_ai'")
+    ).scalar()
+    return sql is not None and "new.import_id IS NULL" in " ".join(sql.split())
+
+
+def _last_voice_id() -> int:
+    return int(db.session.execute(sa.text("SELECT coalesce(max(id), 0) FROM voices")).scalar_one())
+
+
+def _index_for_search(ctx: _Context, after_id: int) -> None:
+    """Add the rows this batch created to the FTS5 index, in the batch's transaction (so they
+    commit, or roll back, together). The run holds SQLite's write lock from its first write
+    (BEGIN IMMEDIATE), so the voices above `after_id` that carry this import's id are exactly
+    the rows its executemany just stored."""
+    db.session.execute(
+        sa.text(
+            "INSERT INTO voices_fts(rowid, text) SELECT id, text FROM voices "
+            "WHERE id > :after AND import_id = :import_id"
+        ),
+        {"after": after_id, "import_id": ctx.import_id},
+    )
+
+
+def _execute_many(ctx: _Context, rows: list[dict[str, Any]]) -> int:
+    """One executemany on the session's own connection (inside its transaction); how many rows
+    went in."""
+    cursor = db.session.connection().connection.cursor()
+    try:
+        cursor.executemany(_insert_sql(ctx.sqlite), [_as_parameters(r) for r in rows])
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
 
 
 def _insert(ctx: _Context, rows: list[dict[str, Any]]) -> int:
@@ -653,11 +791,17 @@ def _insert(ctx: _Context, rows: list[dict[str, Any]]) -> int:
     some rows were skipped, the batch's dedup keys are looked up through their unique indexes:
     a key stored by this very row (this import, this row number) was created, a key stored by
     any other row is a duplicate, and a key stored by nobody lost only its reference."""
-    stmt = _insert_statement()
+    after_id = _last_voice_id() if ctx.index_per_batch else 0
+    created = _insert_rows(ctx, rows)
+    if ctx.index_per_batch and created:
+        _index_for_search(ctx, after_id)
+    return created
+
+
+def _insert_rows(ctx: _Context, rows: list[dict[str, Any]]) -> int:
     created = 0
     for _attempt in range(MAX_REFERENCE_RETRIES):
-        result = db.session.execute(stmt, rows)
-        if result.rowcount == len(rows):  # type: ignore[attr-defined]
+        if _execute_many(ctx, rows) == len(rows):
             return created + len(rows)  # every row went in: nothing to look up
         owners = _key_owners(ctx, rows)
         retry = []

@@ -78,6 +78,8 @@ class Voice(db.Model):  # type: ignore[name-defined,misc]
     # source reference: an external system's id, or the import file and row it came from
     external_id: Mapped[str | None] = mapped_column(sa.String(120))
     content_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # set only by the bulk import, which adds its rows to SQLite's search index per batch: the
+    # FTS insert trigger skips rows that have an import_id (migration 1577efe981e7)
     import_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("voice_imports.id", ondelete="SET NULL"), index=True
     )

@@ -21,11 +21,14 @@ The scorer is pure Python and loads the lexicon once per process.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
-from app.voice.textnorm import is_word_char, normalize
+from app.voice.textnorm import WORD_CHARS, normalize
 
 LEXICON_PATH = Path(__file__).with_name("sentiment_lexicon.txt")
 THRESHOLD = 0.2
@@ -44,13 +47,69 @@ class Lexicon:
     longest: int
 
     @cached_property
-    def lengths_by_first(self) -> dict[str, tuple[int, ...]]:
-        """For each first character, the lengths of the entries starting with it, longest
-        first: the scanner tries only those."""
-        lengths: dict[str, set[int]] = {}
-        for term in self.entries:
-            lengths.setdefault(term[0], set()).add(len(term))
-        return {ch: tuple(sorted(sizes, reverse=True)) for ch, sizes in lengths.items()}
+    def scanner(self) -> re.Pattern[str]:
+        """One left-to-right pass over a normalised text, stopping at what matters: a clause
+        end; else the longest entry starting there (English entries as whole words, with the
+        common endings; a shorter entry when a longer one does not end a word); else an English
+        word that starts no entry (skipped whole). What lies between is unmatched text.
+
+        The entries are compiled as a trie (each character once, longer continuations tried
+        before an entry ends), so a position costs a few steps whatever the lexicon's size."""
+        ends = re.escape("".join(sorted(CLAUSE_ENDS)))
+        entries = _dispatch(_trie_branches(_trie(self.entries), top=True))
+        return re.compile(f"(?P<end>[{ends}])|(?P<term>{entries})|(?P<word>[A-Za-z0-9]+)")
+
+    def term_of(self, matched: str) -> str:
+        """The entry a `term` match stands for: itself, or itself without the English ending
+        (the shortest that leaves an entry: the scanner took the longest entry)."""
+        if matched in self.entries:
+            return matched
+        for ending in _ENDINGS_SHORTEST_FIRST:
+            if matched.endswith(ending) and matched[: -len(ending)] in self.entries:
+                return matched[: -len(ending)]
+        raise LookupError(matched)  # the pattern only matches entries
+
+
+_ENDINGS = ("", "s", "es", "ed", "d", "ly", "ing")
+_ENDINGS_SHORTEST_FIRST = sorted(_ENDINGS[1:], key=len)
+_WORD_END = "(?:" + "|".join(_ENDINGS) + ")(?![A-Za-z0-9])"
+_TERMINAL = ""
+
+
+def _trie(terms: Iterable[str]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for term in terms:
+        node = root
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[_TERMINAL] = True
+    return root
+
+
+def _dispatch(branches: list[tuple[str, str]], fanout: int = 8) -> str:
+    """The first-level alternatives as a balanced tree of character-class tests: a regex tries
+    alternatives one after the other, and the lexicon has hundreds of first characters."""
+    if len(branches) <= fanout:
+        return "(?:" + "|".join(regex for _ch, regex in branches) + ")"
+    half = len(branches) // 2
+    first = re.escape("".join(ch for ch, _regex in branches[:half]))
+    return f"(?:(?=[{first}]){_dispatch(branches[:half])}|{_dispatch(branches[half:])})"
+
+
+def _trie_branches(node: dict[str, Any], top: bool = False) -> list[tuple[str, str]]:
+    """Regex alternatives for a trie node's children: each child's character, then its own
+    continuations before the entry ending there (so the longest entry wins). An English entry
+    must start and end a word; its end may carry one of the common endings."""
+    branches = []
+    for ch in sorted(k for k in node if k != _TERMINAL):
+        child = node[ch]
+        inner = [regex for _ch, regex in _trie_branches(child)]
+        if _TERMINAL in child:
+            inner.append(_WORD_END if ch in WORD_CHARS else "")
+        start = "(?<![A-Za-z0-9])" if top and ch in WORD_CHARS else ""
+        tail = "" if inner == [""] else "(?:" + "|".join(inner) + ")"
+        branches.append((ch, start + re.escape(ch) + tail))
+    return branches
 
 
 @dataclass(frozen=True)
@@ -102,37 +161,6 @@ def default_lexicon() -> Lexicon:
     return parse_lexicon(LEXICON_PATH.read_text(encoding="utf-8"))
 
 
-def _match_at(text: str, i: int, lex: Lexicon) -> tuple[str, int] | None:
-    """The longest entry starting at i (whole words for English), and where it ends."""
-    starts_word = is_word_char(text[i])
-    if starts_word and i > 0 and is_word_char(text[i - 1]):
-        return None
-    for size in lex.lengths_by_first.get(text[i], ()):
-        if i + size > len(text):
-            continue
-        candidate = text[i : i + size]
-        if candidate not in lex.entries:
-            continue
-        end = i + size
-        if is_word_char(candidate[-1]):
-            end = _english_end(text, end)
-            if end < 0:
-                continue
-        return candidate, end
-    return None
-
-
-_ENDINGS = ("", "s", "es", "ed", "d", "ly", "ing")
-
-
-def _english_end(text: str, end: int) -> int:
-    for ending in _ENDINGS:
-        stop = end + len(ending)
-        if text.startswith(ending, end) and (stop == len(text) or not is_word_char(text[stop])):
-            return stop
-    return -1
-
-
 @dataclass
 class _State:
     total: float = 0.0
@@ -145,27 +173,36 @@ class _State:
 
 
 def score(text: str, lexicon: Lexicon | None = None) -> SentimentResult:
+    return score_normalized(normalize(text), lexicon)
+
+
+def score_normalized(norm: str, lexicon: Lexicon | None = None) -> SentimentResult:
+    """score() of a text already normalize()d (classify normalises once for rules and
+    lexicon)."""
     lex = lexicon or default_lexicon()
-    norm = normalize(text)
     st = _State()
     found: list[str] = []
-    i = 0
-    while i < len(norm):
-        ch = norm[i]
-        if ch in CLAUSE_ENDS:
-            if ch in QUESTION_ENDS:
+    at = 0
+    for hit in lex.scanner.finditer(norm):
+        start = hit.start()
+        if start > at:  # unmatched characters: each one (spaces aside) widens the gap
+            plain = norm[at:start]
+            _widen_gap(st, len(plain) - plain.count(" "))
+        at = hit.end()
+        kind = hit.lastgroup
+        if kind == "end":
+            if hit.group() in QUESTION_ENDS:
                 st.clause_weight = min(st.clause_weight, REQUEST_WEIGHT)
             _close_clause(st)
-            i += 1
-            continue
-        hit = _match_at(norm, i, lex)
-        if hit is None:
-            i = _skip(norm, i, st)
-            continue
-        term, end = hit
-        kind, value = lex.entries[term]
-        _apply(st, kind, value, term, found)
-        i = end
+        elif kind == "word":  # an English word in no entry counts as one unit
+            _widen_gap(st, 1)
+        else:
+            term = lex.term_of(hit.group())
+            entry_kind, value = lex.entries[term]
+            _apply(st, entry_kind, value, term, found)
+    if at < len(norm):
+        plain = norm[at:]
+        _widen_gap(st, len(plain) - plain.count(" "))
     _close_clause(st)
     raw = st.total
     squashed = raw / math.sqrt(raw * raw + 2.0)
@@ -178,19 +215,11 @@ def score(text: str, lexicon: Lexicon | None = None) -> SentimentResult:
     return SentimentResult(label=label, score=round(squashed, 3), raw=raw, terms=tuple(found))
 
 
-def _skip(norm: str, i: int, st: _State) -> int:
-    """Step over text that is in no lexicon entry: a CJK character or a whole English word."""
-    if is_word_char(norm[i]):
-        while i < len(norm) and is_word_char(norm[i]):
-            i += 1
-        st.gap += 1
-    else:
-        if not norm[i].isspace():
-            st.gap += 1
-        i += 1
+def _widen_gap(st: _State, units: int) -> None:
+    """Text in no lexicon entry: a negator or intensifier reaches only REACH units."""
+    st.gap += units
     if st.gap > REACH:
         st.negated, st.multiplier = False, 1.0
-    return i
 
 
 def _apply(st: _State, kind: str, value: float, term: str, found: list[str]) -> None:

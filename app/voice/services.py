@@ -21,8 +21,9 @@ from app.issues.models import Category, Issue
 from app.issues.services import accept_issue
 from app.org.models import Office
 from app.voice.channels import CHANNELS, DETAIL_FIELDS, DETAIL_MAX, DIMENSIONS, SENTIMENTS, kind_of
-from app.voice.classification import suggest
+from app.voice.classification import apply_suggestion, suggest
 from app.voice.models import REPEAT_TARGETS, Voice, VoiceIssueLink, VoiceRepeatDismissal
+from app.voice.problems import problem
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -51,11 +52,11 @@ def _clean_text(value: Any, field: str, errors: dict[str, str], limit: int) -> s
     if value is None:
         return None
     if not isinstance(value, str):
-        errors[field] = "must be text"
+        errors[field] = problem("not_text")
         return None
     text = value.strip()
     if len(text) > limit:
-        errors[field] = f"at most {limit} characters"
+        errors[field] = problem("too_long", limit=limit)
     return text or None
 
 
@@ -64,18 +65,18 @@ def clean_details(details: Any, errors: dict[str, str]) -> dict[str, str]:
     if details is None:
         return {}
     if not isinstance(details, dict):
-        errors["details"] = "must be an object"
+        errors["details"] = problem("not_object")
         return {}
     clean: dict[str, str] = {}
     for key, value in details.items():
         if key not in DETAIL_FIELDS:
-            errors[f"details.{key}"] = "unknown field; one of " + ", ".join(DETAIL_FIELDS)
+            errors[f"details.{key}"] = problem("unknown_field", choices=", ".join(DETAIL_FIELDS))
             continue
         if value is None or value == "":
             continue
         text = str(value).strip()
         if len(text) > DETAIL_MAX:
-            errors[f"details.{key}"] = f"at most {DETAIL_MAX} characters"
+            errors[f"details.{key}"] = problem("too_long", limit=DETAIL_MAX)
         elif text:
             clean[key] = text
     return clean
@@ -152,18 +153,18 @@ def clean_voice_fields(
     """The field rules every voice obeys (limits and messages), shared by record_voice and the
     bulk import. Problems go into `errors`, field by field."""
     if channel not in CHANNELS:
-        errors["channel"] = "unknown channel; one of " + ", ".join(CHANNELS)
+        errors["channel"] = problem("unknown_channel", choices=", ".join(CHANNELS))
     body = _clean_text(text, "text", errors, MAX_TEXT)
     if not body and "text" not in errors:
-        errors["text"] = "required"
+        errors["text"] = problem("required")
     if dimension is not None and dimension not in DIMENSIONS:
-        errors["dimension"] = "one of " + ", ".join(DIMENSIONS)
+        errors["dimension"] = problem("one_of", choices=", ".join(DIMENSIONS))
     if sentiment is not None and sentiment not in SENTIMENTS:
-        errors["sentiment"] = "one of " + ", ".join(SENTIMENTS)
+        errors["sentiment"] = problem("one_of", choices=", ".join(SENTIMENTS))
     if occurred_at is not None and occurred_at.tzinfo is None:
-        errors["occurred_at"] = "needs a time-zone offset, e.g. 2026-11-23T14:00:00+08:00"
+        errors["occurred_at"] = problem("needs_offset")
     elif occurred_at is not None and occurred_at > now + timedelta(minutes=5):
-        errors["occurred_at"] = "cannot be in the future"
+        errors["occurred_at"] = problem("in_future")
     return CleanFields(
         text=body,
         details=clean_details(details, errors),
@@ -217,13 +218,14 @@ def record_voice(
 
     given_by_staff = dimension is not None or category_row is not None or sentiment is not None
     hint = suggest(body)
-    if category_row is None and dimension in (None, hint.dimension) and hint.category_id:
-        category_row = db.session.get(Category, hint.category_id)
-    if category_row is not None and dimension is None:
-        dimension = category_row.dimension
-    dimension = dimension or hint.dimension
-    sentiment = sentiment or hint.sentiment
-    classified = dimension is not None or category_row is not None or sentiment is not None
+    dimension, category_id, sentiment = apply_suggestion(
+        hint,
+        dimension=dimension,
+        category_id=category_row.id if category_row is not None else None,
+        category_dimension=category_row.dimension if category_row is not None else None,
+        sentiment=sentiment,
+    )
+    classified = dimension is not None or category_id is not None or sentiment is not None
     voice = Voice(
         reference=new_reference(),
         channel=channel,
@@ -233,7 +235,7 @@ def record_voice(
         occurred_at=(occurred_at or now),
         text=body,
         dimension=dimension,
-        category_id=category_row.id if category_row is not None else None,
+        category_id=category_id,
         sentiment=sentiment,
         classified_by=(
             "staff" if given_by_staff and actor is not None else "rules" if classified else None

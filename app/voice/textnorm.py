@@ -3,27 +3,29 @@ letters, digits and punctuation become half-width), lower case, single spaces. P
 
 from __future__ import annotations
 
-import re
+import string
 import unicodedata
 
-_SPACES = re.compile(r"\s+")
 # NFKC leaves typographic quotes alone; "don’t" must read as "don't"
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def normalize(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    return _SPACES.sub(" ", folded).strip()
+    return " ".join(folded.split())  # runs of whitespace → one space, none at the ends
+
+
+WORD_CHARS = frozenset(string.ascii_letters + string.digits)
 
 
 def is_word_char(ch: str) -> bool:
     """ASCII letters and digits: where English words need boundaries. CJK text has none."""
-    return ch.isascii() and ch.isalnum()
+    return ch in WORD_CHARS
 
 
 def needs_boundary(term: str) -> bool:
     """A term that starts or ends with an ASCII letter/digit must match whole words."""
-    return bool(term) and (is_word_char(term[0]) or is_word_char(term[-1]))
+    return bool(term) and (term[0] in WORD_CHARS or term[-1] in WORD_CHARS)
 
 
 # English inflections a keyword may carry without its own rule: crash → crashes, crashed
@@ -40,7 +42,7 @@ def find_all(text: str, term: str) -> list[tuple[int, int]]:
         end = start + len(term)
         if not bounded:
             spans.append((start, end))
-        elif start == 0 or not is_word_char(text[start - 1]) or not is_word_char(term[0]):
+        elif start == 0 or text[start - 1] not in WORD_CHARS or term[0] not in WORD_CHARS:
             stop = _word_end(text, end, term)
             if stop is not None:
                 spans.append((start, stop))
@@ -49,10 +51,10 @@ def find_all(text: str, term: str) -> list[tuple[int, int]]:
 
 
 def _word_end(text: str, end: int, term: str) -> int | None:
-    if not is_word_char(term[-1]):
+    if term[-1] not in WORD_CHARS:
         return end
     for suffix in _SUFFIXES:
         stop = end + len(suffix)
-        if text.startswith(suffix, end) and (stop == len(text) or not is_word_char(text[stop])):
+        if text.startswith(suffix, end) and (stop == len(text) or text[stop] not in WORD_CHARS):
             return stop
     return None

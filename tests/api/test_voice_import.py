@@ -38,7 +38,13 @@ def test_import_answers_the_summary_and_stores_the_rows(client, world):
     assert response.status_code == 201, response.get_data(as_text=True)
     body = response.get_json()
     assert body["created"] == 2 and body["duplicates"] == 0 and body["status"] == "done"
-    assert body["rejected"] == [{"row": 3, "errors": {"text": "required"}}]
+    assert body["rejected"] == [
+        {
+            "row": 3,
+            "errors": {"text": "required"},
+            "codes": {"text": {"code": "required", "params": {}}},
+        }
+    ]
     texts = db.session.scalars(sa.select(Voice.text).order_by(Voice.import_row)).all()
     assert texts == ["电源模块退货", '=HYPERLINK("http://x","y")']
     again = post(client, world.h["om"], csv_bytes(ROWS)).get_json()

@@ -71,7 +71,7 @@ def test_upload_preview_run_and_report(client, login_as, world, upload_dir):
     assert done.status_code == 302
     report = client.get(done.headers["Location"]).get_data(as_text=True)
     assert 'id="created">2<' in report and 'id="rejected-count">1<' in report
-    assert "required" in report
+    assert "<td>必填</td>" in report  # the row's problem in the page's language
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voice)) == 2
     # the uploaded file is gone, and the preview with it
     assert list(upload_dir.glob("*.upload")) == []
@@ -180,3 +180,66 @@ def test_uploading_a_file_again_says_it_was_imported(client, login_as, world):
     page = client.get(third.headers["Location"]).get_data(as_text=True)
     imp_id = db.session.scalars(sa.select(VoiceImport.id)).first()
     assert f"此文件有一次未完成的导入（第 {imp_id} 号）" in page
+
+
+def test_row_problems_are_shown_in_the_page_language(client, login_as, world):
+    from tests.voice.import_helpers import do_import
+
+    data = csv_bytes(
+        [
+            "反馈内容,日期,类别,批次",
+            "电源坏了,2026-13-45,,",
+            "外壳划痕,昨天下午,,",
+            "包装破损,2026-11-20,没有这个类别,",
+            ",2026-11-20,,",
+            "配件缺失,2026-11-20,," + "B" * 300,
+            '"没有结束的引号,2026-11-20',
+        ]
+    )[:-2]
+    mapping = {"text": "反馈内容", "occurred_at": "日期", "category": "类别", "batch": "批次"}
+    summary = do_import(world.om, data, mapping)
+    assert summary.rejected_count == 6
+    login_as(world.om)
+    url = f"/voices/import/{summary.import_id}"
+    zh = client.get(url).get_data(as_text=True)
+    for text in (
+        "日期或时间不存在",
+        "不是日期；请写成如 2026-11-23 14:05",
+        "未知类别",
+        "<td>必填</td>",
+        "最多 200 个字符",
+        "这一行在引号内结束（文件可能被截断）",
+        "<td>整行</td>",
+    ):
+        assert text in zh, text
+    assert "not a date" not in zh and "unknown category" not in zh
+    en = client.get(url + "?lang=en").get_data(as_text=True)
+    for text in (
+        "not a real date or time",
+        "not a date; write e.g. 2026-11-23 14:05",
+        "unknown category",
+        "<td>required</td>",
+        "at most 200 characters",
+        "the record ends inside a quoted field",
+        "<td>Whole record</td>",
+    ):
+        assert text in en, text
+
+
+def test_problems_stored_without_codes_are_shown_as_stored(client, login_as, world):
+    from tests.voice.import_helpers import do_import
+
+    summary = do_import(world.om, csv_bytes(["反馈内容", "好", ""]), {"text": "反馈内容"})
+    imp = db.session.get(VoiceImport, summary.import_id)
+    imp.rejected = [
+        {"row": 7, "errors": {"text": "an older message"}},
+        {"row": 8, "errors": {"text": "required"}, "codes": {"text": {"code": "nonsense"}}},
+        {"row": 9, "errors": {"text": "x"}, "codes": {"text": {"code": "too_long", "params": 3}}},
+    ]
+    imp.rejected_count = 3
+    db.session.commit()
+    login_as(world.om)
+    page = client.get(f"/voices/import/{summary.import_id}").get_data(as_text=True)
+    assert "<td>an older message</td>" in page
+    assert "<td>required</td>" in page  # an unknown code: the English as stored
+    assert "<td>x</td>" in page  # parameters that do not fit: the same
