@@ -78,6 +78,10 @@ def _truncate_all() -> None:
     with db.engine.begin() as conn:
         for table in tables:
             conn.execute(table.delete())
+    # what processes keep in memory about those rows goes with them (SQLite reuses the ids)
+    from app.surveys.answers import forget_questionnaires
+
+    forget_questionnaires()
 
 
 class IsolatedClient(FlaskClient):

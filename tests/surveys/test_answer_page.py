@@ -129,10 +129,14 @@ def test_text_is_kept_as_written_and_escaped_when_shown(client, sent):
     _open(client, sent["tokens"]["王"])
     key = _key(client.get("/s/").get_data(as_text=True))
     evil = '<script>alert("x")</script>'
-    bad = client.post("/s/", data={**GOOD, "comment": evil, "quality": "9", "_key": key})
+    # the whole form at once, a wrong option: sent back on the page of that question
+    bad = client.post("/s/", data={**GOOD, "comment": evil, "channel": "别的", "_key": key})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and evil not in html and "&lt;script&gt;" in html
-    assert "请选择 1 到 5 之间的数字。" in html
+    assert "请选择一个选项。" in html and "第 2 页，共 2 页" in html
+    out_of_range = client.post("/s/", data={**GOOD, "quality": "9", "_key": key})
+    assert out_of_range.status_code == 422
+    assert "请选择 1 到 5 之间的数字。" in out_of_range.get_data(as_text=True)
     ok = client.post("/s/", data={**GOOD, "comment": evil + "\x00", "_key": key})
     assert ok.status_code == 200
     assert db.session.scalar(sa.select(Answer.text).where(Answer.question_type == "text")) == evil
