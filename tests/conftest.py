@@ -80,8 +80,10 @@ def _truncate_all() -> None:
             conn.execute(table.delete())
     # what processes keep in memory about those rows goes with them (SQLite reuses the ids)
     from app.surveys.answers import forget_questionnaires
+    from app.surveys.ratelimit import forget
 
     forget_questionnaires()
+    forget()
 
 
 class IsolatedClient(FlaskClient):
