@@ -55,9 +55,16 @@ class Kept:
 
 def load(invitation_id: int) -> Kept:
     """What the customer has answered so far and where they continue (page 1 if nothing)."""
-    row = db.session.execute(
-        sa.select(Draft.answers, Draft.page).where(Draft.invitation_id == invitation_id)
-    ).first()
+    table = Draft.__table__
+    # a Core statement on the session's connection: the ORM's statement handling would cost
+    # more than this primary-key read
+    row = (
+        db.session.connection()
+        .execute(
+            sa.select(table.c.answers, table.c.page).where(table.c.invitation_id == invitation_id)
+        )
+        .first()
+    )
     if row is None:
         return Kept({}, 1)
     answers = row[0] if isinstance(row[0], dict) else {}
@@ -96,11 +103,11 @@ def save_page(
     values = {"answers": answers, "page": page, "updated_at": now}
     # one upsert: two tabs sending pages at once end with the later one, never an error
     insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    db.session.execute(
-        insert(Draft)
+    table = Draft.__table__
+    db.session.connection().execute(
+        insert(table)
         .values(invitation_id=invitation.id, **values)
-        .on_conflict_do_update(index_elements=[Draft.invitation_id], set_=values),
-        execution_options={"synchronize_session": False},
+        .on_conflict_do_update(index_elements=[table.c.invitation_id], set_=values)
     )
     audit.record(
         actor_id=None,
