@@ -336,7 +336,9 @@ def record_answers(
     if dissatisfied:
         try:
             with db.session.begin_nested():
-                _open_issue(response_id, asked, invitation, dissatisfied, clean, by_id, now)
+                _open_issue_for(
+                    response_id, asked.title, invitation, dissatisfied, clean, by_id, now
+                )
         except DomainError:
             # the answer is kept whatever happens; the failure is logged for the staff
             log.exception("survey response %s: the closed-loop issue failed", response_id)
@@ -353,17 +355,30 @@ def _category() -> str:
 
 
 def _open_issue(
-    response_id: int,
-    asked: Questionnaire,
+    response: Response,
     invitation: Invitation,
-    dissatisfied: list[tuple[AskedQuestion, int]],
+    dissatisfied: Sequence[tuple[AskedQuestion | Question, int]],
     clean: Mapping[int, tuple[int | None, str | None]],
-    by_id: Mapping[int, AskedQuestion],
+    by_id: Mapping[int, AskedQuestion | Question],
     now: datetime,
 ) -> None:
+    """_open_issue_for a loaded response (the demo data's path), which it keeps up to date."""
+    title = invitation.campaign.survey.title if invitation.campaign else ""
+    issue_id = _open_issue_for(response.id, title, invitation, dissatisfied, clean, by_id, now)
+    set_committed_value(response, "issue_id", issue_id)
+
+
+def _open_issue_for(
+    response_id: int,
+    title: str,
+    invitation: Invitation,
+    dissatisfied: Sequence[tuple[AskedQuestion | Question, int]],
+    clean: Mapping[int, tuple[int | None, str | None]],
+    by_id: Mapping[int, AskedQuestion | Question],
+    now: datetime,
+) -> int:
     """受理 an issue in the contact's office, by the system (actor None), linked both ways."""
     contact: Contact = invitation.contact
-    title = asked.title
     lines = [f"{contact.name}: {q.text_zh} → {n}" for q, n in dissatisfied]
     comments = [f"{by_id[qid].text_zh}: {text}" for qid, (_n, text) in clean.items() if text]
     description = "\n".join([*lines, *comments])[:19_000]
@@ -392,6 +407,7 @@ def _open_issue(
         office_id=issue.office_id,
         at=now,
     )
+    return int(issue.id)
 
 
 def _set_column(invitation: Invitation, **values: Any) -> None:

@@ -166,7 +166,7 @@ def _message(error: str) -> str:
 def _page(
     link: Link,
     *,
-    page: int | None = None,
+    page: int | str | None = None,
     kept: drafts.Kept | None = None,
     answers: Any = None,
     errors: Any = None,
