@@ -6,14 +6,18 @@ import os
 from contextvars import ContextVar
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import extensions as ext
 from app.config import Config
 
 # Never bind the name `db` here: it would shadow the `app.db` module for Alembic scripts.
+
+# Blueprints whose pages are for customers, not staff (no navigation, no roles in templates)
+PUBLIC_BLUEPRINTS = frozenset({"surveys_public"})
 
 
 def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
@@ -24,6 +28,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
     app.config.update(config.from_env(app.instance_path))
     app.config.update(overrides)
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        # behind N proxies of our own, the client is the N-th address from the right of
+        # X-Forwarded-For; without this setting the header is ignored (a client can write it)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
@@ -50,6 +59,9 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
         from app.auth.roles import Role, role_label
         from app.core.nav import nav_for
 
+        if has_request_context() and request.blueprint in PUBLIC_BLUEPRINTS:
+            # a customer's page has no staff navigation: skip 36 translations per page
+            return {"current_locale": str(get_locale() or "zh")}
         user = current_user
         signed_in = getattr(user, "is_authenticated", False)
         return {

@@ -95,6 +95,9 @@ class Config:
             "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE"),
             "BABEL_DEFAULT_LOCALE": os.environ.get("BABEL_DEFAULT_LOCALE", "zh"),
             "FEEDBACK_TRUSTED_PROXIES": env_int("FEEDBACK_TRUSTED_PROXIES", 0),
+            # reverse proxies of our own in front of the app: their X-Forwarded-For is believed
+            # (werkzeug ProxyFix) for the client address of rate limits and sign-ins
+            "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
             "SURVEY_CONTACT_INTERVAL_DAYS": env_int("SURVEY_CONTACT_INTERVAL_DAYS", 30),
             "SURVEY_RATE_LIMIT_ALL": env_int("SURVEY_RATE_LIMIT_ALL", 120),
             "SURVEY_RATE_LIMIT_BAD": env_int("SURVEY_RATE_LIMIT_BAD", 20),

@@ -1,14 +1,23 @@
 """Survey answering and results.
 
-1. The answer page over HTTP under gunicorn (2 workers) with 8 concurrent clients, each
-   customer opening a fresh link (GET /s/<token> → cookie), loading the page (GET /s/) and
-   sending the answers (POST /s/<token>, JSON), beside the floor (bench/floor_app.py: a bare
-   Flask + SQLAlchemy endpoint inserting one row) measured the same way in the same run.
+1. The answer page over HTTP under gunicorn (2 workers) with 8 concurrent clients, beside the
+   floor (bench/floor_app.py: a bare Flask + SQLAlchemy endpoint inserting one row) measured the
+   same way in the same run, before and after. Each client takes fresh links, one customer
+   each, along the customer's path on the two pages of the questionnaire:
+   open the e-mail link (GET /s/<token> -> 303 + cookie), page 1 (GET /s/), next (POST /s/,
+   kept as the draft -> 303), page 2 (GET /s/?page=2), send (POST /s/ -> thank-you).
+   `--path json` measures the earlier path instead: open, page, answers as JSON to /s/<token>.
+   Two client-address shapes:
+   - one address: every request from 127.0.0.1, rate limits raised out of the way; all clients
+     share one counter row (the worst case: everyone behind one NAT);
+   - spread: the app runs with TRUSTED_PROXIES=1 (as behind nginx) and each customer's requests
+     carry their own X-Forwarded-For address, under the default limits (120/20 per 10 min).
+   The gunicorn workers' CPU time is read from /proc before and after: CPU ms per request.
 2. A campaign's results (invited, responded, NPS, CSAT, weighted index with margins) at
    200,000 answers, beside the bare GROUP BY the figures rest on.
 
     .venv/bin/python bench/survey_answer.py [--seconds 10] [--clients 8] [--answers 200000]
-        [--no-pg]
+        [--path form|json] [--shapes one,spread] [--no-results] [--no-pg]
 """
 
 from __future__ import annotations
@@ -16,11 +25,14 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import re
+import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -108,54 +120,152 @@ def prepare(url: str, links: int) -> tuple[list[str], int]:
     return tokens, campaign_id
 
 
-def answer_load(port: int, tokens: list[str], seconds: float, clients: int) -> dict[str, object]:
-    """Each client takes fresh links: open (303 + cookie), page (200), answers (200)."""
+FORM_PAGE_1 = {"quality": "5", "speed": "4", "nps": "9"}
+FORM_PAGE_2 = {"channel": "展会", "comment": "很好"}
+STEPS = {"form": ("open", "page", "next", "page 2", "send"), "json": ("open", "page", "submit")}
+
+
+def wait_ready(port: int, seconds: float = 120) -> None:
+    """gunicorn's master listens before its workers have imported the app: wait for one."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/static/css/survey.css")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the app did not answer")
+
+
+def workers_cpu_ms(master: int) -> float:
+    """User + system CPU time of the gunicorn master's children (the workers), in ms."""
+    children = subprocess.run(
+        ["pgrep", "-P", str(master)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    total = 0
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def _request(
+    port: int, method: str, target: str, body: bytes | None, headers: dict[str, str]
+) -> tuple[int, dict[str, str], bytes, float]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
+    conn.request(method, target, body=body, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return (
+        response.status,
+        dict(response.getheaders()),
+        data,
+        (time.perf_counter() - started) * 1000,
+    )
+
+
+def _pages(port: int, html: bytes, cookie: dict[str, str], mine: dict[str, list[float]]) -> str:
+    """Page 1 answered, next, page 2, send: "" when it went as a customer expects."""
+    key = re.search(rb'name="_key" value="([0-9a-f]+)"', html)
+    if key is None:
+        return "page without its form key"
+    form = {**cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    fields = {"_key": key.group(1).decode(), "_page": "1", "_action": "next", **FORM_PAGE_1}
+    status, _, _, ms = _request(port, "POST", "/s/", urllib.parse.urlencode(fields).encode(), form)
+    if status != 303:
+        return f"next {status}"
+    mine["next"].append(ms)
+    status, _, html, ms = _request(port, "GET", "/s/?page=2", None, cookie)
+    if status != 200 or b'id="q-channel"' not in html:
+        return f"page 2 {status}"
+    mine["page 2"].append(ms)
+    fields = {"_key": fields["_key"], "_page": "2", "_action": "send", **FORM_PAGE_2}
+    status, _, html, ms = _request(
+        port, "POST", "/s/", urllib.parse.urlencode(fields).encode(), form
+    )
+    if status != 200 or b'name="_key"' in html:
+        return f"send {status}"
+    mine["send"].append(ms)
+    return ""
+
+
+def _customer(
+    port: int, n: int, token: str, mine: dict[str, list[float]], *, path: str, spread: bool
+) -> str:
+    """One customer's path: "" when it went as a customer expects, else what failed."""
+    # behind the proxy each customer has an address of their own (10.0.0.0/8)
+    base = {"X-Forwarded-For": f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}"} if spread else {}
+    status, headers, _, ms = _request(port, "GET", f"/s/{token}", None, base)
+    if status != 303:
+        return f"open {status}"
+    mine["open"].append(ms)
+    cookie = {**base, "Cookie": headers.get("Set-Cookie", "").split(";", 1)[0]}
+    status, _, html, ms = _request(port, "GET", "/s/", None, cookie)
+    if status != 200:
+        return f"page {status}"
+    mine["page"].append(ms)
+    if path == "form":
+        return _pages(port, html, cookie, mine)
+    body = json.dumps({"answers": ANSWERS}).encode()
+    json_headers = {**base, "Content-Type": "application/json"}
+    status, _, _, ms = _request(port, "POST", f"/s/{token}", body, json_headers)
+    if status != 200:
+        return f"submit {status}"
+    mine["submit"].append(ms)
+    return ""
+
+
+def answer_load(
+    port: int,
+    tokens: list[str],
+    seconds: float,
+    clients: int,
+    *,
+    path: str,
+    spread: bool,
+    first: int = 0,
+) -> dict[str, object]:
+    """Each client takes fresh links and goes through the customer's path on each; customer
+    number `first` + i has the i-th link (and, spread, an address of its own)."""
     lock = threading.Lock()
-    pool = list(tokens)
-    lat: dict[str, list[float]] = {"open": [], "page": [], "submit": []}
-    errors = [0]
+    pool = list(enumerate(tokens, start=first))
+    steps = STEPS[path]
+    lat: dict[str, list[float]] = {step: [] for step in steps}
+    errors: list[str] = []
+    done = [0]
     deadline = time.perf_counter() + seconds
 
-    def request(
-        method: str, path: str, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], float]:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        started = time.perf_counter()
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        conn.close()
-        return response.status, dict(response.getheaders()), (time.perf_counter() - started) * 1000
-
     def client() -> None:
-        mine: dict[str, list[float]] = {"open": [], "page": [], "submit": []}
+        mine: dict[str, list[float]] = {step: [] for step in steps}
+        failed: list[str] = []
+        finished = 0
         while time.perf_counter() < deadline:
             with lock:
                 if not pool:
                     break
-                token = pool.pop()
-            status, headers, ms = request("GET", f"/s/{token}", None, {})
-            if status != 303:
-                errors[0] += 1
-                continue
-            mine["open"].append(ms)
-            cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
-            status, _, ms = request("GET", "/s/", None, {"Cookie": cookie})
-            if status != 200:
-                errors[0] += 1
-                continue
-            mine["page"].append(ms)
-            body = json.dumps({"answers": ANSWERS}).encode()
-            status, _, ms = request(
-                "POST", f"/s/{token}", body, {"Content-Type": "application/json"}
-            )
-            if status != 200:
-                errors[0] += 1
-                continue
-            mine["submit"].append(ms)
+                n, token = pool.pop()
+            try:
+                problem = _customer(port, n, token, mine, path=path, spread=spread)
+            except OSError as exc:  # a timeout or a refused connection
+                problem = type(exc).__name__
+            if problem:
+                failed.append(problem)
+            else:
+                finished += 1
         with lock:
             for key, values in mine.items():
                 lat[key].extend(values)
+            errors.extend(failed)
+            done[0] += finished
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
     began = time.perf_counter()
@@ -164,7 +274,12 @@ def answer_load(port: int, tokens: list[str], seconds: float, clients: int) -> d
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
-    return {"lat": lat, "errors": errors[0], "customers_per_s": len(lat["submit"]) / elapsed}
+    return {
+        "lat": lat,
+        "errors": errors,
+        "customers": done[0],
+        "customers_per_s": done[0] / elapsed,
+    }
 
 
 def load_answers(url: str, n_answers: int) -> int:
@@ -328,6 +443,69 @@ def results_timing(url: str, campaign_id: int, repeat: int) -> tuple[list[float]
     return reference, figures
 
 
+def floor_run(url: str, label: str, seconds: float, clients: int) -> str:
+    floor_url = url.replace("bench.db", "floor.db") if label == "sqlite" else url
+    floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
+    try:
+        load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2)
+        cpu_before = workers_cpu_ms(floor.pid)
+        f_rps, f_lat, f_err = load(floor_port, "/floor", {"title": "答卷"}, {}, seconds, clients)
+        cpu = workers_cpu_ms(floor.pid) - cpu_before
+    finally:
+        stop(floor)
+    return (
+        f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
+        f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  workers' CPU "
+        f"{cpu / max(len(f_lat), 1):.2f} ms/request  errors {f_err}"
+    )
+
+
+def answer_run(
+    url: str, label: str, tokens: list[str], args: argparse.Namespace, shape: str
+) -> list[str]:
+    spread = shape == "spread"
+    env = {
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench",
+        "SCHEDULER_ENABLED": "0",
+        "TRUSTED_PROXIES": "1" if spread else "0",
+    }
+    if not spread:  # one address for everyone: the limits would refuse the benchmark itself
+        env |= {"SURVEY_RATE_LIMIT_ALL": "1000000", "SURVEY_RATE_LIMIT_BAD": "1000000"}
+    server, port = serve("app.wsgi:app", env)
+    try:
+        wait_ready(port)
+        answer_load(port, tokens[:20], 2, 2, path=args.path, spread=spread)  # warm-up
+        cpu_before = workers_cpu_ms(server.pid)
+        result = answer_load(
+            port, tokens[20:], args.seconds, args.clients, path=args.path, spread=spread, first=20
+        )
+        cpu = workers_cpu_ms(server.pid) - cpu_before
+    finally:
+        stop(server)
+    lat = result["lat"]
+    assert isinstance(lat, dict)
+    requests = sum(len(v) for v in lat.values())
+    everyone = [ms for values in lat.values() for ms in values]
+    name = "one address" if not spread else "spread"
+    lines = [
+        f"{label:<11} answer page ({name}): {step:<7} {summary(lat[step])}"
+        for step in STEPS[args.path]
+        if lat[step]
+    ]
+    if everyone:
+        lines.append(f"{label:<11} answer page ({name}): all     {summary(everyone)}")
+    errors = result["errors"]
+    assert isinstance(errors, list)
+    lines.append(
+        f"{label:<11} answer page ({name}): {result['customers']} customers "
+        f"({result['customers_per_s']:.1f}/s), {requests} requests, workers' CPU "
+        f"{cpu / max(requests, 1):.2f} ms/request, errors {len(errors)}"
+        + (f" ({', '.join(sorted(set(errors))[:5])})" if errors else "")
+    )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10)
@@ -335,50 +513,28 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=200_000)
     parser.add_argument("--links", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--path", choices=sorted(STEPS), default="form")
+    parser.add_argument("--shapes", default="one,spread")
+    parser.add_argument("--no-results", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
+    shapes = [s for s in args.shapes.split(",") if s]
     print(
-        f"survey answering, gunicorn 2 workers, {args.clients} clients, {args.seconds:.0f} s;"
-        f" results at {args.answers:,} answers"
+        f"survey answering ({args.path}), gunicorn 2 workers, {args.clients} clients, "
+        f"{args.seconds:.0f} s; load average {os.getloadavg()[0]:.1f}"
     )
     with scratch_databases(include_pg=not args.no_pg) as urls:
         for label, url in urls:
-            tokens, _ = prepare(url, args.links)
-            floor_url = url.replace("bench.db", "floor.db") if label == "sqlite" else url
-            floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
-            try:
-                load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2)
-                f_rps, f_lat, f_err = load(
-                    floor_port, "/floor", {"title": "答卷"}, {}, args.seconds, args.clients
-                )
-            finally:
-                stop(floor)
-            env = {
-                "DATABASE_URL": url,
-                "SECRET_KEY": "bench",
-                "SCHEDULER_ENABLED": "0",
-                "SURVEY_RATE_LIMIT_ALL": "1000000",
-                "SURVEY_RATE_LIMIT_BAD": "1000000",
-            }
-            server, port = serve("app.wsgi:app", env)
-            try:
-                answer_load(port, tokens[:20], 1, 2)  # warm-up
-                result = answer_load(port, tokens[20:], args.seconds, args.clients)
-            finally:
-                stop(server)
-            print(
-                f"{label:<11} floor (bare insert)   {f_rps:7.1f} req/s  p50 "
-                f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  "
-                f"errors {f_err}"
-            )
-            lat = result["lat"]
-            assert isinstance(lat, dict)
-            for step in ("open", "page", "submit"):
-                print(f"{label:<11} answer page: {step:<8} {summary(lat[step])}")
-            print(
-                f"{label:<11} customers answered    {result['customers_per_s']:7.1f} /s  "
-                f"errors {result['errors']}"
-            )
+            tokens, _ = prepare(url, args.links * len(shapes))
+            print(floor_run(url, label, args.seconds, args.clients), flush=True)
+            for number, shape in enumerate(shapes):
+                share = tokens[number * args.links : (number + 1) * args.links]
+                for line in answer_run(url, label, share, args, shape):
+                    print(line, flush=True)
+            print(floor_run(url, label, args.seconds, args.clients), flush=True)
+            print(f"{label:<11} load average {os.getloadavg()[0]:.1f}", flush=True)
+            if args.no_results:
+                continue
             campaign_id = load_answers(url, args.answers)
             reference, figures = results_timing(url, campaign_id, args.repeat)
             print(f"{label:<11} reference: bare GROUP BY (nps)  {summary(reference)}")

@@ -78,6 +78,12 @@ def _truncate_all() -> None:
     with db.engine.begin() as conn:
         for table in tables:
             conn.execute(table.delete())
+    # what processes keep in memory about those rows goes with them (SQLite reuses the ids)
+    from app.surveys.answers import forget_questionnaires
+    from app.surveys.ratelimit import forget
+
+    forget_questionnaires()
+    forget()
 
 
 class IsolatedClient(FlaskClient):

@@ -15,6 +15,7 @@ from app.core import audit
 from app.extensions import db
 from app.scheduler.registry import daily, every_n_minutes, register_job
 from app.surveys import (
+    drafts,
     events,  # noqa: F401  (the milestone receiver, for job-only processes)
     ratelimit,
 )
@@ -117,7 +118,10 @@ def close_campaigns(now: datetime) -> dict[str, Any]:
     "purge-survey-counters",
     cron={"hour": "3", "minute": "47"},
     period=daily,
-    description="Delete the public survey pages' rate-limit counters after a day.",
+    description=(
+        "Delete the public survey pages' rate-limit counters after a day, and the drafts of"
+        " links that can no longer be answered."
+    ),
 )
 def purge_survey_counters(now: datetime) -> dict[str, Any]:
-    return {"counters": ratelimit.purge(now - timedelta(days=1))}
+    return {"counters": ratelimit.purge(now - timedelta(days=1)), "drafts": drafts.purge(now)}

@@ -297,6 +297,22 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
     response: Mapped[Response] = relationship(back_populates="answers")
 
 
+class Draft(db.Model):  # type: ignore[name-defined,misc]
+    """The answers a customer has given so far on the pages of the questionnaire, kept against
+    the invitation (not a response: nothing is counted until the last page is sent). One per
+    invitation; written page by page, deleted in the transaction that records the response."""
+
+    __tablename__ = "survey_drafts"
+
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitations.id", ondelete="CASCADE"), primary_key=True
+    )
+    # question key -> the answer as the form posts it (a number as text, an option, a text)
+    answers: Mapped[dict[str, Any]] = mapped_column(sa.JSON(), default=dict)
+    page: Mapped[int] = mapped_column(default=1)  # where the customer continues
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class PublicRateCounter(db.Model):  # type: ignore[name-defined,misc]
     """Requests per client and window on the public survey pages (not the login throttle's)."""
 

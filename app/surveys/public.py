@@ -31,7 +31,7 @@ from app.core.errors import DomainError, RateLimited, ValidationFailed
 from app.db import utcnow
 from app.extensions import csrf, db
 from app.issues.models import Issue
-from app.surveys import ratelimit
+from app.surveys import drafts, ratelimit
 from app.surveys.answers import (
     MAX_TEXT,
     AlreadyAnswered,
@@ -40,7 +40,8 @@ from app.surveys.answers import (
     find_link,
     link_for_token,
     mark_opened,
-    record_response,
+    questionnaire,
+    record_answers,
 )
 from app.surveys.ratings import rate_issue
 
@@ -63,6 +64,12 @@ def _form_key(cookie: str) -> str:
 
 # the pages that only read once the rate counter is committed
 READ_ONLY = frozenset({"surveys_public.answer", "surveys_public.rate"})
+
+
+@bp.url_value_preprocessor
+def _limit_request_size(_endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Before anything reads a body: a page of answers is far below this."""
+    request.max_content_length = MAX_BODY
 
 
 @bp.before_request
@@ -156,15 +163,35 @@ def _message(error: str) -> str:
     return str(_("This answer is not valid."))
 
 
-def _page(link: Link, answers: Any = None, errors: Any = None, status: int = 200) -> Any:
+def _page(
+    link: Link,
+    *,
+    page: int | str | None = None,
+    kept: drafts.Kept | None = None,
+    answers: Any = None,
+    errors: Any = None,
+    status: int = 200,
+) -> Any:
+    """One page of the questionnaire, filled in with what the customer has answered so far."""
     invitation = link.invitation
-    survey = invitation.campaign.survey if invitation.campaign else None
+    if invitation.survey_id is None:
+        raise LinkInvalid()
+    asked = questionnaire(invitation.survey_id)
+    pages = drafts.paginate(asked.questions)
+    if kept is None:
+        # a questionnaire on one page has no draft: its one form is the whole answer
+        kept = drafts.load(invitation.id) if len(pages) > 1 else drafts.Kept({}, 1)
+    number = drafts.clamp(kept.page if page is None else page, len(pages))
     cookie = request.cookies.get(COOKIE, "")
     return render_template(
         "surveys/answer.html",
-        survey=survey,
+        survey=asked,
+        questions=pages[number - 1],
+        start=sum(len(p) for p in pages[: number - 1]),
+        page=number,
+        pages=len(pages),
         contact=invitation.contact,
-        answers=answers or {},
+        answers=kept.answers if answers is None else answers,
         errors={key: _message(str(e)) for key, e in (errors or {}).items()},
         form_key=_form_key(cookie) if cookie else "",
         lang=_locale(),
@@ -227,12 +254,12 @@ def answer() -> Any:
         link = _link_from_cookie()
     except LinkInvalid:
         return _invalid()
-    return _page(link)
+    return _page(link, page=request.args.get("page"))
 
 
 def _submit(link: Link, raw: Any, *, strict: bool) -> Any:
     try:
-        record_response(link, raw, language=_locale(), now=utcnow(), strict=strict)
+        record_answers(link, raw, language=_locale(), now=utcnow(), strict=strict)
         db.session.commit()
     except AlreadyAnswered:
         db.session.rollback()
@@ -245,6 +272,9 @@ def _submit(link: Link, raw: Any, *, strict: bool) -> Any:
 
 @bp.post("/")
 def submit_form() -> Any:
+    """A page of the form: "next" and "back" keep its answers in the draft and move on (a
+    redirect, so reloading repeats nothing); "send" (the last page, or a form without pages)
+    records the draft and this page together as the response."""
     if not _throttle("all"):
         return _limited()
     try:
@@ -254,17 +284,39 @@ def submit_form() -> Any:
     cookie = request.cookies.get(COOKIE, "")
     if not hmac.compare_digest(request.form.get("_key", ""), _form_key(cookie)):
         return _invalid()
-    if link.invitation.responded_at is not None:
+    invitation = link.invitation
+    if invitation.responded_at is not None or invitation.survey_id is None:
         return _thanks()  # a double click or a retry: the same thank-you, nothing changes
     raw = request.form.to_dict()
+    pages = drafts.paginate(questionnaire(invitation.survey_id).questions)
+    paged = "_page" in raw and len(pages) > 1
+    kept = drafts.load(invitation.id) if len(pages) > 1 else drafts.Kept({}, 1)
+    number = drafts.clamp(raw.get("_page"), len(pages)) if paged else len(pages)
+    on_page = pages[number - 1] if paged else None
+    action = raw.get("_action", "send")
+    now = utcnow()
+    if on_page is not None and action in ("next", "back"):
+        forward = action == "next"
+        go_to = drafts.clamp(number + (1 if forward else -1), len(pages))
+        errors = drafts.save_page(link, kept, on_page, raw, go_to=go_to, require=forward, now=now)
+        db.session.commit()
+        if errors:
+            shown = drafts.merged(kept, on_page, raw)
+            return _page(link, page=number, kept=kept, answers=shown, errors=errors, status=422)
+        return redirect(url_for("surveys_public.answer", page=go_to, lang=_locale()), code=303)
+    answers = drafts.merged(kept, on_page, raw)
     try:
-        _submit(link, raw, strict=False)
+        _submit(link, answers, strict=False)
     except AlreadyAnswered:
         return _thanks()
     except ValidationFailed as exc:
-        return _page(link, answers=raw, errors=exc.fields, status=422)
-    response = _thanks()
-    return response
+        # show the first page with a missing or wrong answer; keep this page's answers
+        first = drafts.first_page_with(pages, exc.fields) or number
+        if on_page is not None:
+            drafts.save_page(link, kept, on_page, raw, go_to=first, require=False, now=now)
+            db.session.commit()
+        return _page(link, page=first, kept=kept, answers=answers, errors=exc.fields, status=422)
+    return _thanks()
 
 
 @bp.post("/<token>")
@@ -306,13 +358,16 @@ def submit_with_token(token: str) -> Any:
         return jsonify({"status": "recorded"}), 200
     if link.invitation.responded_at is not None:
         return _thanks()
-    raw = request.form.to_dict()
+    kept = drafts.load(link.invitation.id)
+    answers = drafts.merged(kept, None, request.form.to_dict())
     try:
-        _submit(link, raw, strict=False)
+        _submit(link, answers, strict=False)
     except AlreadyAnswered:
         return _thanks()
     except ValidationFailed as exc:
-        return _page(link, answers=raw, errors=exc.fields, status=422)
+        pages = drafts.paginate(questionnaire(link.invitation.survey_id or 0).questions)
+        first = drafts.first_page_with(pages, exc.fields) or 1
+        return _page(link, page=first, kept=kept, answers=answers, errors=exc.fields, status=422)
     return _thanks()
 
 

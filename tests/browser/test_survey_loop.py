@@ -25,6 +25,8 @@ def test_detractor_answer_reaches_the_office_queue(browser, live_url, sent, worl
     page.locator("#q-quality label:has-text('2')").click()
     page.locator("#q-speed label:has-text('3')").click()
     page.locator("#q-nps label").filter(has_text=re.compile(r"^3$")).click()
+    with page.expect_navigation():
+        page.locator("button.s-submit").click()  # next page
     page.locator("#q-channel label:has-text('展会')").click()
     page.fill("#a-comment", "交付延误两周")
     with page.expect_navigation():

@@ -129,10 +129,14 @@ def test_text_is_kept_as_written_and_escaped_when_shown(client, sent):
     _open(client, sent["tokens"]["王"])
     key = _key(client.get("/s/").get_data(as_text=True))
     evil = '<script>alert("x")</script>'
-    bad = client.post("/s/", data={**GOOD, "comment": evil, "quality": "9", "_key": key})
+    # the whole form at once, a wrong option: sent back on the page of that question
+    bad = client.post("/s/", data={**GOOD, "comment": evil, "channel": "别的", "_key": key})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and evil not in html and "&lt;script&gt;" in html
-    assert "请选择 1 到 5 之间的数字。" in html
+    assert "请选择一个选项。" in html and "第 2 页，共 2 页" in html
+    out_of_range = client.post("/s/", data={**GOOD, "quality": "9", "_key": key})
+    assert out_of_range.status_code == 422
+    assert "请选择 1 到 5 之间的数字。" in out_of_range.get_data(as_text=True)
     ok = client.post("/s/", data={**GOOD, "comment": evil + "\x00", "_key": key})
     assert ok.status_code == 200
     assert db.session.scalar(sa.select(Answer.text).where(Answer.question_type == "text")) == evil
@@ -269,3 +273,42 @@ def test_parallel_opens_and_submits_never_fail(app, sent):
         t.join(timeout=60)
     assert 500 not in statuses and statuses.count(200) >= 2
     assert _count(Response) == 2
+
+
+def _guess_until_refused(client, headers):
+    for n in range(40):
+        status = client.get(f"/s/guess{n:04d}{'a' * 40}", headers=headers).status_code
+        if status == 429:
+            return n
+    return None
+
+
+def test_behind_a_trusted_proxy_each_customer_has_their_own_limit(app, database_url):
+    """TRUSTED_PROXIES=1 (werkzeug ProxyFix): the address the proxy puts last in
+    X-Forwarded-For is the client; one customer's guesses do not lock out the next."""
+    from app import create_app
+    from app.config import TestConfig, normalise_database_url
+    from tests.conftest import IsolatedClient
+
+    behind = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=normalise_database_url(database_url),
+        SECRET_KEY="test-secret-key",
+        TRUSTED_PROXIES=1,
+    )
+    behind.test_client_class = IsolatedClient
+    proxy = behind.test_client()
+    assert _guess_until_refused(proxy, {"X-Forwarded-For": "198.51.100.1"}) is not None
+    other = proxy.get(f"/s/guess{'b' * 40}", headers={"X-Forwarded-For": "198.51.100.2"})
+    assert other.status_code == 404  # a bad link, not refused: a counter of its own
+    # a client's own claim in front of the proxy's is not believed
+    spoofed = {"X-Forwarded-For": "192.0.2.99, 198.51.100.1"}
+    assert proxy.get(f"/s/guess{'c' * 40}", headers=spoofed).status_code == 429
+    with behind.app_context():
+        db.engine.dispose()
+
+
+def test_without_trusted_proxies_forwarded_for_is_ignored(client):
+    assert _guess_until_refused(client, {"X-Forwarded-For": "198.51.100.1"}) is not None
+    other = client.get(f"/s/guess{'b' * 40}", headers={"X-Forwarded-For": "198.51.100.2"})
+    assert other.status_code == 429  # the same peer address: the same counter
