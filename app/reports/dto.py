@@ -4,7 +4,9 @@ snapshot stores exactly what the live view shows (`to_dict` / `from_dict`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 Number = int | float | None
 
@@ -68,6 +70,15 @@ class IssueLine:
     overdue: bool
     category_zh: str
     category_en: str
+    # the office's time zone: due times are shown in it (snapshots older than this field: UTC)
+    timezone: str = ""
+
+    @property
+    def due_local(self) -> str:
+        """The due time in the office's time zone, e.g. "2026-11-20 18:00 (Asia/Shanghai)"."""
+        due = datetime.fromisoformat(self.resolve_due_at)
+        zone = self.timezone or "UTC"
+        return f"{due.astimezone(ZoneInfo(zone)).strftime('%Y-%m-%d %H:%M')} ({zone})"
 
 
 @dataclass

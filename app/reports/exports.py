@@ -40,7 +40,7 @@ def discuss_section(report: WeeklyReport, texts: ReportTexts) -> Section:
             texts.name(i.category_zh, i.category_en),
             i.status,
             i.escalation_level,
-            i.resolve_due_at,
+            i.due_local,
         ]
         for i in report.discuss
     ]
