@@ -241,6 +241,8 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_survey_responses_campaign_id_id", "campaign_id", "id"),
         # a customer's answers (customer page) and a contact's later answers (closed loop)
         sa.Index("ix_survey_responses_contact_submitted", "contact_id", "submitted_at"),
+        # measurement by period across campaigns (app.surveys.measurement)
+        sa.Index("ix_survey_responses_survey_submitted", "survey_id", "submitted_at", "office_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

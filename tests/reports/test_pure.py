@@ -21,6 +21,9 @@ class Texts:
     def item(self, section, item):
         return item.name_en or item.key
 
+    def name(self, zh, en):
+        return en
+
 
 def _report(**kw):
     base = dict(  # noqa: C408
