@@ -395,9 +395,8 @@ def get_measurement(args: dict[str, Any]) -> Any:
         today=timeutils.local(utcnow(), current_app.config["TIMEZONE"]).date(),
     )
     survey_type = args["type"]
-    default = "competitor" if survey_type == "third_party" else "office"
     result = measurement.measurement(
-        scope, survey_type, period, args["segment"] or default, args["survey"]
+        scope, survey_type, period, args["segment"] or None, args["survey"]
     )
     data = result.as_dict()
     data["scope"] = {"kind": scope.kind, "code": scope.code, "name": scope.name}

@@ -630,11 +630,13 @@ def measurement(
     scope: ReportScope,
     survey_type: str,
     period: Period,
-    segment: str = "office",
+    segment: str | None = None,
     survey_id: int | None = None,
 ) -> Measurement:
-    """The period's figures in total and per segment, and the trend of the total over the
-    periods up to it (Period.trend)."""
+    """The period's figures in total and per segment (default: per office; third-party: per
+    company measured), and the trend of the total over the periods up to it (Period.trend)."""
+    if segment is None:
+        segment = "competitor" if survey_type == "third_party" else "office"
     if survey_type not in TYPES:
         raise ValidationFailed(
             "Unknown survey type.", fields={"type": "one of " + ", ".join(TYPES)}
