@@ -452,8 +452,12 @@ def survey_trend(section: SurveySection, texts: Texts, n: int) -> Chart:
 
 def survey_indicator_trend(section: SurveySection, texts: Texts, n: int) -> Chart:
     labels = [p.period for p in section.trend]
-    keys = [f.key.split(":", 1)[1] for f in section.figures if f.key.startswith("indicator:")]
-    names = {f.key.split(":", 1)[1]: texts.name(f.name_zh, f.name_en) for f in section.figures}
+    names = {
+        f.key.removeprefix("indicator:"): texts.name(f.name_zh, f.name_en)
+        for f in section.figures
+        if f.key.startswith("indicator:")
+    }
+    keys = list(names)
     return estimates_chart(
         f"survey_indicators_{n}",
         f"{texts.text('survey_indicators')} · {section.title}",
