@@ -85,7 +85,6 @@ TEXT: dict[str, Any] = {
     "action_n_before": _l("n before"),
     "action_n_after": _l("n after"),
     "action_improved": _l("Improved"),
-    "action_causes": _l("Caused by"),
     "surveys": _l("Survey results"),
     "survey_trend": _l("Satisfaction index, NPS and CSAT over 12 months"),
     "survey_indicators": _l("Score by indicator over 12 months"),
@@ -96,8 +95,6 @@ TEXT: dict[str, Any] = {
     "ours": _l("Us"),
     "period": _l("Period"),
     "indicator": _l("Indicator"),
-    "responses": _l("Responses"),
-    "last_year_short": _l("Last year"),
 }
 AGEING = {
     "d0_2": _l("0–2 days"),
