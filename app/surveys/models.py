@@ -277,6 +277,15 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
         ),
         sa.Index("ix_survey_answers_campaign_type_value", "campaign_id", "question_type", "value"),
         sa.Index("ix_survey_answers_campaign_indicator", "campaign_id", "indicator_id", "value"),
+        # measurement across campaigns reaches answers through their response: covering, so the
+        # counts never read the table rows
+        sa.Index(
+            "ix_survey_answers_response_measure",
+            "response_id",
+            "question_type",
+            "indicator_id",
+            "value",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

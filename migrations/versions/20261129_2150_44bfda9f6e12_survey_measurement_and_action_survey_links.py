@@ -49,8 +49,14 @@ def upgrade():
     with op.batch_alter_table('survey_responses', schema=None) as batch_op:
         batch_op.create_index('ix_survey_responses_survey_submitted', ['survey_id', 'submitted_at', 'office_id'], unique=False)
 
+    with op.batch_alter_table('survey_answers', schema=None) as batch_op:
+        batch_op.create_index('ix_survey_answers_response_measure', ['response_id', 'question_type', 'indicator_id', 'value'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('survey_answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_survey_answers_response_measure')
+
     with op.batch_alter_table('survey_responses', schema=None) as batch_op:
         batch_op.drop_index('ix_survey_responses_survey_submitted')
 
