@@ -577,6 +577,20 @@ def measure_in_process(app, label: str, repeat: int) -> None:
                 ),
             )
         )
+        results.append(
+            (
+                "survey measurement, company (API)",
+                timed(
+                    lambda: _ok(
+                        app,
+                        api,
+                        f"/api/v1/surveys/measurement?period={MONTH}&segment=office",
+                        {"Authorization": f"Bearer {qa_token}"},
+                    ),
+                    few,
+                ),
+            )
+        )
         raw.close()
     print(f"{label:<11} {total:,} issues, {voices:,} voices, {answers:,} survey answers")
     for name, samples in results:
@@ -707,6 +721,7 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one engine only")
     parser.add_argument("--keep", type=Path, metavar="DIR")
     parser.add_argument("--load-only", action="store_true", help="with --keep: load, measure later")
     args = parser.parse_args()
@@ -721,6 +736,8 @@ def main() -> None:
     )
     with databases as urls:
         for label, url in urls:
+            if args.only and label != args.only:
+                continue
             app = make_app(url)
             marker = args.keep / f"loaded-{label}" if args.keep else None
             if marker is not None and marker.exists():
