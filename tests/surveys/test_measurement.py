@@ -212,7 +212,7 @@ def test_page_is_scoped_and_has_charts_with_table_views(world, answer, client, l
     )
     assert 'id="denominators"' in html and 'id="measure-segments"' in html
     assert html.count('class="chart"') == html.count('class="table-view"') == 2
-    assert "small sample" in html or "样本量小" in html
+    assert "small sample" in html or "样本较小" in html
     assert client.get("/surveys/measurement", query_string={"office": "GZ"}).status_code == 404
     r = client.get("/surveys/measurement", query_string={"period": "2026-13"})
     assert r.status_code == 422
