@@ -473,6 +473,8 @@ def measure_in_process(app, label: str, repeat: int) -> None:
     from app.reports.periods import Month, Week, resolve_review_scope, resolve_scope
     from app.reports.review import monthly_review
     from app.reports.services import weekly_report
+    from app.reports.surveys import survey_sections as survey_sections_of
+    from app.reports.surveys import third_party_sections
 
     with app.app_context():
         om = db.session.scalars(sa.select(User).where(User.email == "om@bench.example.com")).one()
@@ -550,10 +552,17 @@ def measure_in_process(app, label: str, repeat: int) -> None:
                 ),
             )
         )
+
+        def survey_sections():
+            survey_sections_of(company, month)
+            third_party_sections(company, month)
+            db.session.rollback()
+
         few = max(3, repeat // 4)
         results += [
             ("reference: month's root causes, all", timed(ref_month, few)),
             ("monthly review, company (service)", timed(monthly_service, few)),
+            ("  of which the survey sections", timed(survey_sections, few)),
         ]
         qa_client = app.test_client()
         _login(qa_client, qa)
