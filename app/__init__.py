@@ -184,7 +184,10 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(contacts_bp)
 
-    from app.surveys import campaign_views  # noqa: F401  (its routes join the surveys blueprint)
+    from app.surveys import (
+        campaign_views,  # noqa: F401  (its routes join the surveys blueprint)
+        measurement_views,  # noqa: F401  (idem)
+    )
     from app.surveys.views import bp as surveys_bp
 
     app.register_blueprint(surveys_bp)

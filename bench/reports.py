@@ -1,4 +1,5 @@
-"""Reports at scale: 1,000,000 issues and 1,000,000 voices over two years in six offices.
+"""Reports at scale: 1,000,000 issues, 1,000,000 voices and 200,000 survey answers over two
+years in six offices.
 
 Measures, beside bare SQL references in the same run on the same database:
 - an office's weekly monitoring (the service, the HTML page with its plotly figures, the API);
@@ -6,9 +7,16 @@ Measures, beside bare SQL references in the same run on the same database:
 - the same page and API requests served by one gunicorn worker, and that worker's peak memory
   (VmHWM from /proc) after serving them.
 Targets: weekly report ≤ 300 ms, monthly review ≤ 3 s, worker peak ≤ 150 MiB.
-Surveys do not exist on this branch, so the 200,000 survey answers of the target are not loaded.
+The survey answers: 40,000 responses of five answers (four rated indicators and an NPS) to
+monthly project-survey waves per office, plus quarterly third-party waves scoring us and two
+competitors; the monthly review's survey sections and the survey measurement read them.
 
-    .venv/bin/python bench/reports.py [--n 1000000] [--voices 1000000] [--repeat 20] [--no-pg]
+    .venv/bin/python bench/reports.py [--n 1000000] [--voices 1000000] [--answers 200000]
+        [--repeat 20] [--no-pg] [--keep DIR]
+
+--keep DIR loads into DIR/reports.db and the PostgreSQL database named in DIR/pg-database and
+keeps them; a later run with the same DIR measures them again without loading (after applying
+any new migration), so the long load can run before the code being measured is final.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +41,14 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import make_app, scratch_databases, summary, timed
+from bench._common import (
+    PG_BASE,
+    make_app,
+    postgres_available,
+    scratch_databases,
+    summary,
+    timed,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
@@ -48,6 +66,8 @@ CHANNELS = [
     ("observation", "active"),
 ]
 BATCH = 20_000
+INDICATORS = ("quality", "speed", "attitude", "docs")
+COMPETITORS = ("竞品甲", "竞品乙")
 
 
 def _org(app):
@@ -229,6 +249,202 @@ def load(app, n: int, n_voices: int) -> None:
         db.session.commit()
 
 
+def _survey(qa, kind: str, title: str):
+    from app.surveys import services
+
+    questions = [
+        {"key": key, "type": "rating5", "text": f"{key}?", "indicator": key, "weight": 25}
+        for key in INDICATORS
+    ]
+    questions.append({"key": "nps", "type": "nps", "text": "推荐?"})
+    survey = services.create_survey(
+        actor=qa, data={"title": title, "kind": kind, "questions": questions}
+    )
+    services.activate_survey(actor=qa, survey_id=survey.id)
+    return survey
+
+
+def load_surveys(app, n_answers: int) -> None:
+    """n_answers / 5 responses to monthly project waves per office over two years (a contact per
+    response), and quarterly third-party waves of 300 respondents for us and each competitor."""
+    from app.auth.models import User
+    from app.contacts.models import Contact
+    from app.customers.models import Customer
+    from app.extensions import db
+    from app.org.models import Office
+    from app.surveys.models import Answer, Campaign, Invitation, Response, ThirdPartyAnswer
+
+    rng = random.Random(11)
+    per_response = len(INDICATORS) + 1
+    responses = n_answers // per_response
+    with app.app_context():
+        qa = db.session.scalars(sa.select(User).where(User.email == "qa@bench.example.com")).one()
+        project = _survey(qa, "project", "项目满意度")
+        third = _survey(qa, "third_party", "第三方满意度")
+        questions = {q.key: (q.id, q.type, q.indicator_id) for q in project.questions}
+        tp_questions = {q.key: (q.id, q.type, q.indicator_id) for q in third.questions}
+        project_id, third_id = project.id, third.id
+        db.session.commit()
+        offices = list(db.session.scalars(sa.select(Office.id).order_by(Office.code)))
+        customers = {
+            o: list(
+                db.session.scalars(sa.select(Customer.id).where(Customer.office_id == o).limit(500))
+            )
+            for o in offices
+        }
+        start = NOW - timedelta(days=730)
+        months = [(start.year * 12 + start.month - 1 + i) for i in range(25)]
+        campaigns: dict[tuple[int, int], int] = {}
+        for o in offices:
+            for m in months:
+                at = datetime(m // 12, m % 12 + 1, 1, tzinfo=UTC)
+                campaigns[(o, m)] = db.session.scalar(
+                    sa.insert(Campaign)
+                    .values(
+                        survey_id=project_id,
+                        name=f"O{o} {m // 12}-{m % 12 + 1:02d}",
+                        office_id=o,
+                        audience={},
+                        send_at=at,
+                        reminders=0,
+                        status="closed",
+                        last_wave="once",
+                        created_at=at,
+                        updated_at=at,
+                    )
+                    .returning(Campaign.id)
+                )
+        db.session.commit()
+        span = 730 * 86400
+        with click.progressbar(length=responses, label="loading survey answers") as bar:
+            step = BATCH // per_response
+            for first in range(0, responses, step):
+                count = min(step, responses - first)
+                contacts, invitations, rows = [], [], []
+                for k in range(first, first + count):
+                    office = offices[rng.randrange(len(offices))]
+                    at = start + timedelta(seconds=span * k / responses)
+                    contacts.append(
+                        {
+                            "customer_id": rng.choice(customers[office]),
+                            "name": f"联系人{k}",
+                            "email": f"c{k}@bench.example.com",
+                            "language": "zh",
+                            "active": True,
+                            "created_at": at,
+                            "updated_at": at,
+                        }
+                    )
+                    campaign = campaigns[(office, at.year * 12 + at.month - 1)]
+                    invitations.append((office, campaign, at))
+                contact_ids = list(
+                    db.session.scalars(sa.insert(Contact).returning(Contact.id), contacts)
+                )
+                invitation_ids = list(
+                    db.session.scalars(
+                        sa.insert(Invitation).returning(Invitation.id),
+                        [
+                            {
+                                "purpose": "survey",
+                                "campaign_id": campaign,
+                                "survey_id": project_id,
+                                "contact_id": contact,
+                                "office_id": office,
+                                "wave": "once",
+                                "created_at": at - timedelta(days=2),
+                                "sent_at": at - timedelta(days=2),
+                                "expires_at": at + timedelta(days=30),
+                                "responded_at": at,
+                            }
+                            for contact, (office, campaign, at) in zip(
+                                contact_ids, invitations, strict=True
+                            )
+                        ],
+                    )
+                )
+                response_ids = list(
+                    db.session.scalars(
+                        sa.insert(Response).returning(Response.id),
+                        [
+                            {
+                                "invitation_id": invitation,
+                                "campaign_id": campaign,
+                                "survey_id": project_id,
+                                "contact_id": contact,
+                                "office_id": office,
+                                "language": "zh",
+                                "submitted_at": at,
+                            }
+                            for invitation, contact, (office, campaign, at) in zip(
+                                invitation_ids, contact_ids, invitations, strict=True
+                            )
+                        ],
+                    )
+                )
+                for response, (_office, campaign, _at) in zip(
+                    response_ids, invitations, strict=True
+                ):
+                    for question, qtype, indicator in questions.values():
+                        if rng.random() < 0.03:
+                            continue  # a skipped question is no answer at all
+                        value = (
+                            rng.choice((3, 4, 4, 5, 5, 2, 5))
+                            if qtype == "rating5"
+                            else rng.choice((10, 9, 9, 8, 7, 6, 3, 10))
+                        )
+                        rows.append(
+                            {
+                                "response_id": response,
+                                "question_id": question,
+                                "campaign_id": campaign,
+                                "question_type": qtype,
+                                "indicator_id": indicator,
+                                "value": value,
+                            }
+                        )
+                db.session.execute(sa.insert(Answer.__table__), rows)
+                db.session.commit()
+                bar.update(count)
+        for quarter in range(8):
+            at = start + timedelta(days=91 * quarter + 45)
+            wave = db.session.scalar(
+                sa.insert(Campaign)
+                .values(
+                    survey_id=third_id,
+                    name=f"第三方 Q{quarter + 1}",
+                    office_id=None,
+                    audience={},
+                    send_at=at,
+                    reminders=0,
+                    status="closed",
+                    created_at=at,
+                    updated_at=at,
+                )
+                .returning(Campaign.id)
+            )
+            rows = []
+            for company in (None, *COMPETITORS):
+                for r in range(300):
+                    for question, qtype, indicator in tp_questions.values():
+                        rows.append(
+                            {
+                                "campaign_id": wave,
+                                "row_key": f"{company or 'ours'}-{r}",
+                                "company": company,
+                                "question_id": question,
+                                "question_type": qtype,
+                                "indicator_id": indicator,
+                                "value": rng.randint(2, 5)
+                                if qtype == "rating5"
+                                else rng.randint(4, 10),
+                            }
+                        )
+            db.session.execute(sa.insert(ThirdPartyAnswer.__table__), rows)
+            db.session.commit()
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+
+
 def _login(client, user):
     """A server-side session row and its cookie, as the login page would make them."""
     from app.auth.sessions import start_session
@@ -257,6 +473,8 @@ def measure_in_process(app, label: str, repeat: int) -> None:
     from app.reports.periods import Month, Week, resolve_review_scope, resolve_scope
     from app.reports.review import monthly_review
     from app.reports.services import weekly_report
+    from app.reports.surveys import survey_sections as survey_sections_of
+    from app.reports.surveys import third_party_sections
 
     with app.app_context():
         om = db.session.scalars(sa.select(User).where(User.email == "om@bench.example.com")).one()
@@ -304,6 +522,9 @@ def measure_in_process(app, label: str, repeat: int) -> None:
 
         total = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("issues")))
         voices = db.session.scalar(sa.select(sa.func.count()).select_from(sa.table("voices")))
+        answers = db.session.scalar(
+            sa.select(sa.func.count()).select_from(sa.table("survey_answers"))
+        )
         results = [
             ("reference: count an office's week", timed(ref_week, repeat)),
             ("weekly report, office (service)", timed(weekly_service, repeat)),
@@ -331,10 +552,17 @@ def measure_in_process(app, label: str, repeat: int) -> None:
                 ),
             )
         )
+
+        def survey_sections():
+            survey_sections_of(company, month)
+            third_party_sections(company, month)
+            db.session.rollback()
+
         few = max(3, repeat // 4)
         results += [
             ("reference: month's root causes, all", timed(ref_month, few)),
             ("monthly review, company (service)", timed(monthly_service, few)),
+            ("  of which the survey sections", timed(survey_sections, few)),
         ]
         qa_client = app.test_client()
         _login(qa_client, qa)
@@ -358,8 +586,22 @@ def measure_in_process(app, label: str, repeat: int) -> None:
                 ),
             )
         )
+        results.append(
+            (
+                "survey measurement, company (API)",
+                timed(
+                    lambda: _ok(
+                        app,
+                        api,
+                        f"/api/v1/surveys/measurement?period={MONTH}&segment=office",
+                        {"Authorization": f"Bearer {qa_token}"},
+                    ),
+                    few,
+                ),
+            )
+        )
         raw.close()
-    print(f"{label:<11} {total:,} issues, {voices:,} voices")
+    print(f"{label:<11} {total:,} issues, {voices:,} voices, {answers:,} survey answers")
     for name, samples in results:
         print(f"{label:<11} {name:<38} {summary(samples)}")
 
@@ -461,23 +703,65 @@ def _rss(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} for {pid}")
 
 
+@contextmanager
+def kept_databases(directory: Path, include_pg: bool) -> Iterator[list[tuple[str, str]]]:
+    """The databases of --keep DIR: a SQLite file there and a PostgreSQL database whose name is
+    stored there (created on first use). Nothing is dropped."""
+    directory.mkdir(parents=True, exist_ok=True)
+    urls = [("sqlite", f"sqlite:///{directory / 'reports.db'}")]
+    if include_pg and postgres_available():
+        name_file = directory / "pg-database"
+        if not name_file.exists():
+            name = f"bench_reports_{uuid.uuid4().hex[:8]}"
+            admin = sa.create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            admin.dispose()
+            name_file.write_text(name)
+        name = name_file.read_text().strip()
+        urls.append(("postgresql", sa.make_url(PG_BASE).set(database=name).render_as_string(False)))
+    yield urls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--voices", type=int, default=1_000_000)
+    parser.add_argument("--answers", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="one engine only")
+    parser.add_argument("--keep", type=Path, metavar="DIR")
+    parser.add_argument("--load-only", action="store_true", help="with --keep: load, measure later")
     args = parser.parse_args()
     print(
-        f"reports, {args.n:,} issues and {args.voices:,} voices over two years, six offices; "
-        f"week {WEEK}, month {MONTH}; {datetime.now(UTC).date()}"
+        f"reports, {args.n:,} issues, {args.voices:,} voices and {args.answers:,} survey answers"
+        f" over two years, six offices; week {WEEK}, month {MONTH}; {datetime.now(UTC).date()}"
     )
-    with scratch_databases(include_pg=not args.no_pg) as urls:
+    databases = (
+        kept_databases(args.keep, not args.no_pg)
+        if args.keep
+        else scratch_databases(include_pg=not args.no_pg)
+    )
+    with databases as urls:
         for label, url in urls:
+            if args.only and label != args.only:
+                continue
             app = make_app(url)
-            started = time.perf_counter()
-            load(app, args.n, args.voices)
-            print(f"{label:<11} loaded in {time.perf_counter() - started:.0f} s")
+            marker = args.keep / f"loaded-{label}" if args.keep else None
+            if marker is not None and marker.exists():
+                print(f"{label:<11} kept database: {marker.read_text().strip()}")
+            else:
+                started = time.perf_counter()
+                load(app, args.n, args.voices)
+                load_surveys(app, args.answers)
+                print(f"{label:<11} loaded in {time.perf_counter() - started:.0f} s")
+                if marker is not None:
+                    marker.write_text(
+                        f"{args.n:,} issues, {args.voices:,} voices, {args.answers:,} answers"
+                    )
+            if args.load_only:
+                continue
             measure_in_process(app, label, args.repeat)
             with app.app_context():
                 from app.extensions import db

@@ -23,7 +23,7 @@ from app import create_app
 from app.config import TestConfig, normalise_database_url
 from app.extensions import db
 
-pytest_plugins = ["tests.issue_fixtures"]
+pytest_plugins = ["tests.issue_fixtures", "tests.surveys.measure_fixtures"]
 
 
 def _postgres_database(base_url: str) -> tuple[str, Callable[[], None]]:

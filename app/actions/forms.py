@@ -24,6 +24,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         description=_l("Compared over the 90 days before the action and after it is done."),
     )
     metric_category = SelectField(_l("Category (for its volume)"), validators=[Optional()])
+    metric_indicator = SelectField(_l("Survey indicator (for its score)"), validators=[Optional()])
     issues = StringField(
         _l("Issues that caused it"),
         validators=[Length(max=4000)],
@@ -33,6 +34,19 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         _l("Voices that caused it"),
         validators=[Length(max=4000)],
         description=_l("Voice references, separated by commas or spaces."),
+    )
+    campaigns = StringField(
+        _l("Survey campaigns that caused it"),
+        validators=[Length(max=4000)],
+        description=_l(
+            "Campaign numbers, optionally with the indicator (e.g. 12:quality), separated by "
+            "commas or spaces."
+        ),
+    )
+    responses = StringField(
+        _l("Survey responses that caused it"),
+        validators=[Length(max=4000)],
+        description=_l("Response numbers, separated by commas or spaces."),
     )
     description = TextAreaField(_l("Description"), validators=[Length(max=20_000)])
 
@@ -44,6 +58,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         places: list[tuple[str, str]],
         metrics: list[tuple[str, str]],
         categories: list[tuple[str, str]],
+        indicators: list[tuple[str, str]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -52,6 +67,7 @@ class ActionForm(FlaskForm):  # type: ignore[misc]
         self.place.choices = choices(places)
         self.metric.choices = choices(metrics)
         self.metric_category.choices = choices([("", "—"), *categories])
+        self.metric_indicator.choices = choices([("", "—"), *indicators])
 
 
 class StatusForm(FlaskForm):  # type: ignore[misc]

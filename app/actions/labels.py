@@ -14,4 +14,5 @@ DIMENSION = {"product": _l("Product"), "service": _l("Service"), "brand": _l("Br
 METRIC = {
     "category_volume": _l("Issue volume of a category (per 30 days)"),
     "csat": _l("CSAT of closed issues (ratings 4–5)"),
+    "indicator_score": _l("Score of a survey indicator (0–100)"),
 }

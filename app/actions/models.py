@@ -18,8 +18,10 @@ from app.extensions import db
 DIMENSIONS = ("product", "service", "brand")
 STATUSES = ("planned", "in_progress", "done", "verified")
 OPEN_STATUSES = ("planned", "in_progress")
-METRICS = ("category_volume", "csat")
-LINK_TYPES = ("issue", "voice")
+METRICS = ("category_volume", "csat", "indicator_score")
+# what caused an action: an issue, a voice, a survey campaign (with the indicator it is about,
+# if any) or one survey response
+LINK_TYPES = ("issue", "voice", "campaign", "response")
 
 
 class ImprovementAction(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -31,6 +33,11 @@ class ImprovementAction(TimestampMixin, db.Model):  # type: ignore[name-defined,
         sa.CheckConstraint(
             "metric <> 'category_volume' OR metric_category_id IS NOT NULL",
             name="volume_has_category",
+        ),
+        sa.CheckConstraint(
+            "metric <> 'indicator_score' OR "
+            "(metric_survey_id IS NOT NULL AND metric_indicator IS NOT NULL)",
+            name="score_has_indicator",
         ),
         sa.CheckConstraint("office_id IS NULL OR region_id IS NULL", name="one_place"),
         sa.CheckConstraint(
@@ -54,6 +61,9 @@ class ImprovementAction(TimestampMixin, db.Model):  # type: ignore[name-defined,
     # the effect check: a metric over the action's place, before it and after it was done
     metric: Mapped[str] = mapped_column(sa.String(24))
     metric_category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"))
+    # indicator score: the questionnaire (its family id: every version) and the indicator's key
+    metric_survey_id: Mapped[int | None] = mapped_column(sa.ForeignKey("surveys.id"))
+    metric_indicator: Mapped[str | None] = mapped_column(sa.String(40))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
@@ -64,10 +74,12 @@ class ImprovementAction(TimestampMixin, db.Model):  # type: ignore[name-defined,
     office: Mapped[Any] = relationship("Office")
     region: Mapped[Any] = relationship("Region")
     metric_category: Mapped[Any] = relationship("Category")
+    metric_survey: Mapped[Any] = relationship("Survey")
 
 
 class ActionLink(db.Model):  # type: ignore[name-defined,misc]
-    """An issue or a voice that caused the action."""
+    """An issue, a voice, a survey campaign (and indicator) or a survey response that caused
+    the action."""
 
     __tablename__ = "improvement_action_links"
     __table_args__ = (
@@ -82,4 +94,6 @@ class ActionLink(db.Model):  # type: ignore[name-defined,misc]
     )
     target_type: Mapped[str] = mapped_column(sa.String(8))
     target_id: Mapped[int] = mapped_column()
+    # for a campaign: the indicator (key) whose result caused the action, if one
+    indicator: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,6 +16,8 @@ from app.core.scoping import Scope
 from app.extensions import db
 from app.issues.models import Issue
 from app.org.models import Office
+from app.surveys import measurement as survey_measurement
+from app.surveys.models import Campaign, Response
 from app.voice.models import Voice
 
 EFFECT_WINDOW = timedelta(days=90)
@@ -87,22 +89,25 @@ def is_overdue(action: ImprovementAction, today: date) -> bool:
 
 @dataclass
 class LinkedItem:
-    type: str  # issue | voice
+    type: str  # issue | voice | campaign | response
     id: int
-    label: str  # issue number or voice reference
-    text: str  # title or the voice's text
+    label: str  # issue number, voice reference, campaign name, response number
+    text: str  # title, the voice's text, the campaign's indicator, the response's date
+    indicator: str | None = None  # a campaign link: the indicator that caused the action
 
 
 def links_of(action: ImprovementAction) -> list[LinkedItem]:
     links = list(
         db.session.execute(
-            sa.select(ActionLink.target_type, ActionLink.target_id)
+            sa.select(ActionLink.target_type, ActionLink.target_id, ActionLink.indicator)
             .where(ActionLink.action_id == action.id)
             .order_by(ActionLink.id)
         )
     )
-    issue_ids = [i for t, i in links if t == "issue"]
-    voice_ids = [i for t, i in links if t == "voice"]
+    issue_ids = [i for t, i, _k in links if t == "issue"]
+    voice_ids = [i for t, i, _k in links if t == "voice"]
+    indicators = {i: k for t, i, k in links if t == "campaign"}
+    response_ids = [i for t, i, _k in links if t == "response"]
     items = [
         LinkedItem("issue", r.id, r.number, r.title)
         for r in db.session.execute(
@@ -115,6 +120,18 @@ def links_of(action: ImprovementAction) -> list[LinkedItem]:
             sa.select(Voice.id, Voice.reference, Voice.text).where(Voice.id.in_(voice_ids))
         )
     ]
+    items += [
+        LinkedItem("campaign", r.id, r.name, indicators.get(r.id) or "", indicators.get(r.id))
+        for r in db.session.execute(
+            sa.select(Campaign.id, Campaign.name).where(Campaign.id.in_(list(indicators)))
+        )
+    ]
+    items += [
+        LinkedItem("response", r.id, f"#{r.id}", r.submitted_at.isoformat()[:10])
+        for r in db.session.execute(
+            sa.select(Response.id, Response.submitted_at).where(Response.id.in_(response_ids))
+        )
+    ]
     return items
 
 
@@ -123,8 +140,8 @@ def links_of(action: ImprovementAction) -> list[LinkedItem]:
 
 @dataclass
 class Measure:
-    value: float | None  # per 30 days (volume) or a share (CSAT)
-    n: int  # issues counted (volume) or ratings (CSAT)
+    value: float | None  # per 30 days (volume), a share (CSAT) or a score 0–100 (indicator)
+    n: int  # issues counted (volume), ratings (CSAT) or the indicator's answers
     start: datetime
     end: datetime
 
@@ -152,7 +169,27 @@ def _place_offices(action: ImprovementAction) -> sa.ColumnElement[bool]:
     return sa.true()
 
 
+def _place_office_ids(action: ImprovementAction) -> list[int] | None:
+    if action.office_id is not None:
+        return [action.office_id]
+    if action.region_id is not None:
+        return list(
+            db.session.scalars(sa.select(Office.id).where(Office.region_id == action.region_id))
+        )
+    return None
+
+
 def measure(action: ImprovementAction, start: datetime, end: datetime) -> Measure:
+    if action.metric == "indicator_score":
+        score = survey_measurement.indicator_score(
+            action.metric_survey_id or 0,
+            action.metric_indicator or "",
+            _place_office_ids(action),
+            start,
+            end,
+        )
+        value = None if score.value is None else round(score.value, 1)
+        return Measure(value, score.n, start, end)
     place = _place_offices(action)
     if action.metric == "category_volume":
         n = db.session.scalar(

@@ -27,6 +27,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.issues.models import Category, Issue
 from app.org.models import Office, Region
+from app.surveys.models import Campaign, Response, Survey
 from app.voice.models import Voice
 
 MAX_TITLE = 200
@@ -149,6 +150,79 @@ def _check_links(
         errors["voices"] = "unknown voice: " + ", ".join(map(str, sorted(set(voice_ids) - found)))
 
 
+def _survey_links(
+    scope: Scope,
+    campaigns: Iterable[Any] | None,
+    response_ids: Iterable[Any] | None,
+    errors: dict[str, str],
+) -> tuple[list[tuple[int, str | None]], list[int]]:
+    """Campaigns ({id, indicator?} or ids) and responses inside the actor's scope: a campaign
+    about an office in scope or company-wide, a response from an office in scope; an indicator
+    must belong to the campaign's questionnaire."""
+    wanted: dict[int, str | None] = {}
+    for item in campaigns or []:
+        raw_id: Any = item.get("id") if isinstance(item, dict) else item
+        indicator: Any = item.get("indicator") if isinstance(item, dict) else None
+        try:
+            wanted[int(raw_id)] = (str(indicator).strip() or None) if indicator else None
+        except (TypeError, ValueError):
+            errors["campaigns"] = "ids are integers"
+            return [], []
+    responses = _ids(response_ids, "responses", errors)
+    if len(wanted) > MAX_LINKS:
+        errors["campaigns"] = f"at most {MAX_LINKS}"
+    if errors:
+        return [], []
+    found = {
+        c.id: c
+        for c in db.session.scalars(
+            sa.select(Campaign).where(
+                Campaign.id.in_(list(wanted)),
+                sa.or_(Campaign.office_id.is_(None), scope.office_filter(Campaign.office_id)),
+            )
+        )
+    }
+    missing = sorted(set(wanted) - set(found))
+    if missing:
+        errors["campaigns"] = "unknown campaign: " + ", ".join(map(str, missing))
+    for campaign_id, indicator in wanted.items():
+        campaign = found.get(campaign_id)
+        if campaign is not None and indicator and indicator not in campaign.survey.weights():
+            errors["campaigns"] = f"campaign {campaign_id} has no indicator {indicator}"
+    known = set(
+        db.session.scalars(
+            sa.select(Response.id).where(
+                Response.id.in_(responses), scope.office_filter(Response.office_id)
+            )
+        )
+    )
+    if set(responses) - known:
+        errors["responses"] = "unknown response: " + ", ".join(
+            map(str, sorted(set(responses) - known))
+        )
+    return sorted(wanted.items()), responses
+
+
+def _indicator_metric(
+    survey_id: Any, indicator: str | None, metric: str, errors: dict[str, str]
+) -> tuple[int | None, str | None]:
+    """The questionnaire family and indicator key an indicator-score effect is measured on."""
+    if metric != "indicator_score":
+        return None, None
+    try:
+        survey = db.session.get(Survey, int(survey_id))
+    except (TypeError, ValueError):
+        survey = None
+    if survey is None or survey.kind != "project":
+        errors["metric_survey"] = "a project survey is needed for an indicator's score"
+        return None, None
+    key = (indicator or "").strip()
+    if key not in survey.weights():
+        errors["metric_indicator"] = "one of " + ", ".join(survey.weights())
+        return None, None
+    return survey.family_id or survey.id, key
+
+
 def _category(code: str | None, metric: str, errors: dict[str, str]) -> int | None:
     if metric != "category_volume":
         return None
@@ -172,6 +246,10 @@ def create_action(
     region: str | None = None,
     issue_ids: Iterable[Any] | None = None,
     voice_ids: Iterable[Any] | None = None,
+    campaigns: Iterable[Any] | None = None,
+    response_ids: Iterable[Any] | None = None,
+    metric_survey: Any = None,
+    metric_indicator: str | None = None,
     now: datetime | None = None,
 ) -> ImprovementAction:
     now = now or utcnow()
@@ -194,10 +272,14 @@ def create_action(
     owner = _owner(scope, owner_id, errors)
     office_id, region_id = _place(scope, office, region, errors)
     category_id = _category(metric_category, metric, errors)
+    survey_id, indicator = _indicator_metric(metric_survey, metric_indicator, metric, errors)
     issues = _ids(issue_ids, "issues", errors)
     voices = _ids(voice_ids, "voices", errors)
+    survey_campaigns: list[tuple[int, str | None]] = []
+    responses: list[int] = []
     if not errors:
         _check_links(scope, issues, voices, errors)
+        survey_campaigns, responses = _survey_links(scope, campaigns, response_ids, errors)
     if errors:
         raise ValidationFailed(fields=errors)
     action = ImprovementAction(
@@ -211,6 +293,8 @@ def create_action(
         region_id=region_id,
         metric=metric,
         metric_category_id=category_id,
+        metric_survey_id=survey_id,
+        metric_indicator=indicator,
         created_by_id=actor.id,
         created_at=now,
         updated_at=now,
@@ -222,6 +306,13 @@ def create_action(
     )
     db.session.add_all(
         ActionLink(action_id=action.id, target_type="voice", target_id=v) for v in voices
+    )
+    db.session.add_all(
+        ActionLink(action_id=action.id, target_type="campaign", target_id=c, indicator=k)
+        for c, k in survey_campaigns
+    )
+    db.session.add_all(
+        ActionLink(action_id=action.id, target_type="response", target_id=r) for r in responses
     )
     audit.record(
         actor_id=actor.id,
@@ -236,6 +327,10 @@ def create_action(
             "metric": [None, metric],
             "issues": [None, issues],
             "voices": [None, voices],
+            "campaigns": [None, [[c, k] for c, k in survey_campaigns]],
+            "responses": [None, responses],
+            "metric_survey_id": [None, survey_id],
+            "metric_indicator": [None, indicator],
         },
         office_id=office_id,
         at=now,

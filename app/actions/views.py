@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +26,7 @@ from app.extensions import db
 from app.issues import labels as issue_labels
 from app.issues.models import Category, Issue
 from app.org.models import Office, Region
+from app.surveys import measurement as survey_measurement
 from app.voice.models import Voice
 
 bp = Blueprint("actions", __name__, url_prefix="/actions")
@@ -96,8 +98,35 @@ def _form(**kwargs: Any) -> ActionForm:
         places=_places(),
         metrics=[(k, str(v)) for k, v in action_labels.METRIC.items()],
         categories=[(c.code, issue_labels.localized(c)) for c in categories],
+        indicators=_indicator_choices(),
         **kwargs,
     )
+
+
+def _indicator_choices() -> list[tuple[str, str]]:
+    """ "<questionnaire family id>:<indicator key>" of every project survey in use."""
+    english = str(get_locale() or "zh") == "en"
+    out = []
+    for family_id, title in survey_measurement.surveys_of("project"):
+        fam = survey_measurement.family("project", family_id)
+        for key in fam.weights if fam else {}:
+            zh, en = fam.names.get(key, (key, key)) if fam else (key, key)
+            out.append((f"{family_id}:{key}", f"{title} · {(en if english else zh) or key}"))
+    return out
+
+
+def _survey_links(text: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """ "12:quality 13" → [{"id": 12, "indicator": "quality"}, {"id": 13}], and bad items."""
+    items, bad = [], []
+    for token in (t.strip() for t in _SPLIT.split(text or "")):
+        if not token:
+            continue
+        number, _sep, indicator = token.partition(":")
+        if not number.isdigit():
+            bad.append(token)
+            continue
+        items.append({"id": int(number), "indicator": indicator or None})
+    return items, bad
 
 
 def _prefill(form: ActionForm) -> None:
@@ -119,6 +148,13 @@ def _prefill(form: ActionForm) -> None:
             form.dimension.data = dimension
     if args.get("metric") in action_labels.METRIC:
         form.metric.data = args["metric"]
+    if args.get("indicator"):
+        form.metric.data = "indicator_score"
+        form.metric_indicator.data = args["indicator"]
+    if args.get("campaign", "").isdigit():
+        form.campaigns.data = args["campaign"] + (
+            f":{args['indicator'].partition(':')[2]}" if args.get("indicator") else ""
+        )
     if args.get("issue", "").isdigit():
         number = db.session.scalar(
             sa.select(Issue.number).where(
@@ -164,12 +200,18 @@ def new() -> Any:
         voice_ids, bad_voices = _resolve(
             form.voices.data, Voice.reference, Voice.id, Voice.office_id
         )
+        campaigns, bad_campaigns = _survey_links(form.campaigns.data)
+        response_ids, bad_responses = _survey_links(form.responses.data)
+        for field, bad in ((form.campaigns, bad_campaigns), (form.responses, bad_responses)):
+            if bad:
+                field.errors.append(_("Not found: %(items)s", items=", ".join(bad)))
         if bad_issues:
             form.issues.errors.append(_("Not found: %(items)s", items=", ".join(bad_issues)))
         if bad_voices:
             form.voices.errors.append(_("Not found: %(items)s", items=", ".join(bad_voices)))
-        if not bad_issues and not bad_voices:
+        if not (bad_issues or bad_voices or bad_campaigns or bad_responses):
             kind, _sep, code = (form.place.data or "").partition(":")
+            survey, _sep, indicator = (form.metric_indicator.data or "").partition(":")
             try:
                 action = services.create_action(
                     actor=current_user,
@@ -184,6 +226,10 @@ def new() -> Any:
                     region=code if kind == "region" else None,
                     issue_ids=issue_ids,
                     voice_ids=voice_ids,
+                    campaigns=campaigns,
+                    response_ids=[r["id"] for r in response_ids],
+                    metric_survey=survey or None,
+                    metric_indicator=indicator or None,
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
@@ -197,7 +243,13 @@ def new() -> Any:
 
 
 def _form_errors(form: ActionForm, exc: ValidationFailed) -> None:
-    names = {"office": "place", "region": "place", "metric_category": "metric_category"}
+    names = {
+        "office": "place",
+        "region": "place",
+        "metric_category": "metric_category",
+        "metric_survey": "metric_indicator",
+        "metric_indicator": "metric_indicator",
+    }
     for name, message in exc.fields.items():
         field = getattr(form, names.get(name, name), None)
         if field is not None:
@@ -234,8 +286,15 @@ def _render_detail(
         metric_labels=action_labels.METRIC,
         category_name=issue_labels.localized(action.metric_category)
         if action.metric_category
-        else None,
+        else _indicator_name(action),
     ), status
+
+
+def _indicator_name(action: ImprovementAction) -> str | None:
+    if action.metric != "indicator_score" or action.metric_survey_id is None:
+        return None
+    wanted = f"{action.metric_survey_id}:{action.metric_indicator}"
+    return dict(_indicator_choices()).get(wanted, action.metric_indicator)
 
 
 @bp.get("/<int:action_id>")

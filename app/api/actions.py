@@ -21,9 +21,24 @@ actions = make_blueprint("actions_api", "/actions", "Improvement actions (客户
 BLUEPRINTS = [actions]
 
 
+class CampaignLinkSchema(Schema):
+    id = fields.Integer(required=True)
+    indicator = fields.String(
+        load_default=None, metadata={"description": "the indicator (key) that caused it"}
+    )
+
+
 class LinksSchema(Schema):
     issues = fields.List(fields.Integer(), load_default=list)
     voices = fields.List(fields.Integer(), load_default=list)
+    campaigns = fields.List(
+        fields.Nested(CampaignLinkSchema),
+        load_default=list,
+        metadata={"description": "survey campaigns (and indicators) that caused it"},
+    )
+    responses = fields.List(
+        fields.Integer(), load_default=list, metadata={"description": "survey response ids"}
+    )
 
 
 class ActionCreateSchema(Schema):
@@ -38,7 +53,16 @@ class ActionCreateSchema(Schema):
     metric_category = fields.String(
         load_default=None, metadata={"description": "category code, for category_volume"}
     )
-    links = fields.Nested(LinksSchema, load_default=lambda: {"issues": [], "voices": []})
+    metric_survey = fields.Integer(
+        load_default=None, metadata={"description": "project survey id, for indicator_score"}
+    )
+    metric_indicator = fields.String(
+        load_default=None, metadata={"description": "indicator key, for indicator_score"}
+    )
+    links = fields.Nested(
+        LinksSchema,
+        load_default=lambda: {"issues": [], "voices": [], "campaigns": [], "responses": []},
+    )
 
 
 class ActionPatchSchema(Schema):
@@ -79,6 +103,8 @@ class ActionSchema(Schema):
     metric_category = fields.Function(
         lambda a: a.metric_category.code if a.metric_category else None
     )
+    metric_survey = fields.Integer(attribute="metric_survey_id", allow_none=True)
+    metric_indicator = fields.String(allow_none=True)
     done_at = fields.DateTime(allow_none=True)
     overdue = fields.Boolean()
     version = fields.Integer()
@@ -154,6 +180,10 @@ def create_action(data: dict[str, Any]) -> Any:
         region=data["region"],
         issue_ids=data["links"]["issues"],
         voice_ids=data["links"]["voices"],
+        campaigns=data["links"].get("campaigns", []),
+        response_ids=data["links"].get("responses", []),
+        metric_survey=data["metric_survey"],
+        metric_indicator=data["metric_indicator"],
     )
     db.session.commit()
     return ActionView(action, detail=True)

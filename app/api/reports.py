@@ -55,6 +55,19 @@ class ReportSchema(Schema):
     trend = fields.List(fields.Dict())
     rows = fields.List(fields.Dict())
     discuss = fields.List(fields.Dict())
+    actions = fields.List(fields.Dict())
+    surveys = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "per transactional questionnaire: figures (index, nps, csat, "
+            "indicator:<key>) with current, previous, last_year, each {value, n, margin, "
+            "small_sample}, and a 12-month trend"
+        },
+    )
+    third_party = fields.List(
+        fields.Dict(),
+        metadata={"description": "latest third-party wave: ours against each competitor"},
+    )
 
 
 class QualityQuery(Schema):
@@ -161,6 +174,18 @@ def quality_json(review: MonthlyReview, source: str = "live") -> dict[str, Any]:
         },
         "trend": data["trend"],
         "rows": data["rows"],
+        "actions": data["actions"],
+        "surveys": [
+            {
+                **section,
+                "figures": [
+                    {**fig, "change": f.change, "change_last_year": f.change_last_year}
+                    for fig, f in zip(section["figures"], s.figures, strict=True)
+                ],
+            }
+            for section, s in zip(data["surveys"], review.surveys, strict=True)
+        ],
+        "third_party": data["third_party"],
     }
 
 
@@ -174,7 +199,10 @@ def quality(args: dict[str, Any]) -> Any:
     """The monthly quality review (月度问题质量分析) of a region, or the company (no region).
 
     Each figure beside the previous month and the same month last year; CSAT (ratings 4–5 of
-    closed issues) with n and its 95 % margin; Paretos with cumulative shares.
+    closed issues) with n and its 95 % margin; Paretos with cumulative shares; survey results
+    (satisfaction index by indicator, NPS, CSAT, with n and margins; denominators count
+    answered questions only) and the latest third-party wave against competitors; improvement
+    actions with their effect.
     """
     _require_manager()
     scope = resolve_review_scope(Scope.for_user(api_user()), region=args["region"])

@@ -11,11 +11,14 @@ from marshmallow import Schema, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
 from app.api.schemas import PageArgs, Timestamp, page_schema
-from app.core.errors import ValidationFailed
+from app.core import timeutils
+from app.core.errors import Forbidden, ValidationFailed
 from app.core.scoping import Scope
+from app.db import utcnow
 from app.extensions import db
+from app.reports.periods import resolve_scope
 from app.surveys import campaigns as campaign_services
-from app.surveys import imports, segments, services
+from app.surveys import imports, measurement, segments, services
 from app.surveys.closed_loop import loop_figures
 from app.surveys.imports import company_figures
 from app.surveys.models import EVENTS, QUESTION_TYPES, SURVEY_KINDS, Campaign, Survey
@@ -319,3 +322,82 @@ def import_results(campaign_id: int) -> Any:
     )
     db.session.commit()
     return result.as_dict()
+
+
+class MeasurementQuery(Schema):
+    type = fields.String(
+        load_default="project",
+        metadata={"enum": list(measurement.TYPES), "description": "default: project"},
+    )
+    survey = fields.Integer(
+        load_default=None,
+        strict=False,
+        metadata={"description": "id of any version of the questionnaire; default: the latest"},
+    )
+    period = fields.String(
+        load_default=None,
+        metadata={"description": "month (2026-11), quarter (2026-Q4) or year (2026)"},
+    )
+    date_from = fields.String(
+        load_default=None, data_key="from", metadata={"description": "range start, 2026-01-05"}
+    )
+    date_to = fields.String(
+        load_default=None, data_key="to", metadata={"description": "range end (inclusive)"}
+    )
+    segment = fields.String(
+        load_default=None,
+        metadata={
+            "description": "company, region, office (default), tier, project; third-party: "
+            "company or competitor (default)"
+        },
+    )
+    office = fields.String(load_default=None, metadata={"description": "office code"})
+    region = fields.String(load_default=None, metadata={"description": "region code"})
+
+
+class MeasurementSchema(Schema):
+    type = fields.String()
+    family = fields.String(metadata={"description": "transactional or relationship"})
+    survey_id = fields.Integer(allow_none=True)
+    survey_title = fields.String()
+    scope = fields.Dict()
+    period = fields.Dict(metadata={"description": "kind, key, from, to (local dates)"})
+    segment = fields.String()
+    denominators = fields.String()
+    indicators = fields.List(fields.Dict())
+    total = fields.Dict(
+        metadata={
+            "description": "responses; nps, csat, index, each {value, n, margin, "
+            "small_sample}; indicators"
+        }
+    )
+    segments = fields.List(fields.Dict())
+    trend = fields.List(fields.Dict(), metadata={"description": "the total per period"})
+
+
+@surveys.route("/measurement", methods=["GET"])
+@surveys.arguments(MeasurementQuery, location="query")
+@surveys.response(200, MeasurementSchema)
+def get_measurement(args: dict[str, Any]) -> Any:
+    """Results across every campaign of a survey type for a calendar period, in total, per
+    segment and as a trend, inside your scope (office, region or company; out of scope: 404).
+    Every measure has its n and 95 % margin; denominators count answered questions only.
+    Transactional (project, issue_rating) and relationship (third_party) results are never
+    merged."""
+    user = api_user()
+    if not services.can_read(user):
+        raise Forbidden("Survey results are for managers and quality staff.")
+    scope = resolve_scope(Scope.for_user(user), office=args["office"], region=args["region"])
+    period = measurement.parse_period(
+        args["period"],
+        args["date_from"],
+        args["date_to"],
+        today=timeutils.local(utcnow(), current_app.config["TIMEZONE"]).date(),
+    )
+    survey_type = args["type"]
+    result = measurement.measurement(
+        scope, survey_type, period, args["segment"] or None, args["survey"]
+    )
+    data = result.as_dict()
+    data["scope"] = {"kind": scope.kind, "code": scope.code, "name": scope.name}
+    return data

@@ -21,7 +21,16 @@ from typing import Any, Protocol
 
 import plotly.io as pio
 
-from app.reports.dto import Item, MonthlyReview, ParetoItem, ScopeRow, WeeklyReport
+from app.reports.dto import (
+    Estimate,
+    Item,
+    MonthlyReview,
+    ParetoItem,
+    ScopeRow,
+    SurveySection,
+    ThirdPartySection,
+    WeeklyReport,
+)
 
 CURRENT_COLOUR = "#1f5fa8"
 PREVIOUS_COLOUR = "#a9bfd8"
@@ -32,6 +41,8 @@ class Texts(Protocol):
     def text(self, key: str) -> str: ...
 
     def item(self, section: str, item: Item | ParetoItem) -> str: ...
+
+    def name(self, zh: str, en: str) -> str: ...
 
 
 @dataclass
@@ -364,6 +375,129 @@ def escalations_by_office(review: MonthlyReview, texts: Texts) -> Chart:
     return Chart("escalations_office", title, fig, Table(headers, rows))
 
 
+# --- survey results ----------------------------------------------------------------------------
+
+
+def _values(estimates: list[Estimate]) -> list[float | None]:
+    return [e.value for e in estimates]
+
+
+def _error(estimates: list[Estimate]) -> dict[str, Any]:
+    return {"type": "data", "array": [e.margin or 0 for e in estimates], "visible": True}
+
+
+def _estimate_cells(e: Estimate, texts: Texts) -> list[Any]:
+    """value, ± margin, n, and the small-sample mark, as table cells."""
+    return [e.value, e.margin, e.n, texts.text("small_sample") if e.small_sample else ""]
+
+
+def estimate_headers(name: str, texts: Texts) -> list[str]:
+    return [name, texts.text("margin"), texts.text("sample"), texts.text("small_sample")]
+
+
+def estimates_chart(
+    chart_id: str,
+    title: str,
+    labels: list[str],
+    series: list[tuple[str, list[Estimate]]],
+    texts: Texts,
+    *,
+    lines: bool = False,
+    value_range: tuple[int, int] | None = (0, 100),
+) -> Chart:
+    """Survey measures with their 95 % margins as error bars (bars, or lines over time), n in
+    the hover; the table view has value, margin, n and the small-sample mark of each."""
+    data = []
+    for name, estimates in series:
+        props = {
+            "name": name,
+            "x": labels,
+            "y": _values(estimates),
+            "error_y": _error(estimates),
+            "customdata": [[e.n] for e in estimates],
+            "hovertemplate": "%{x}: %{y} ± %{error_y.array} (n=%{customdata[0]})<extra>"
+            + name
+            + "</extra>",
+        }
+        data.append(_scatter(mode="lines+markers", **props) if lines else _bar(**props))
+    layout = {**_layout(title), "xaxis": {"type": "category"}}
+    if value_range is not None:
+        layout["yaxis"] = {"range": list(value_range)}
+    headers = [texts.text("period" if lines else "indicator")]
+    for name, _estimates in series:
+        headers += estimate_headers(name, texts)
+    rows = [
+        [label, *(cell for _n, est in series for cell in _estimate_cells(est[i], texts))]
+        for i, label in enumerate(labels)
+    ]
+    return Chart(chart_id, title, _figure(data, layout), Table(headers, rows))
+
+
+def survey_trend(section: SurveySection, texts: Texts, n: int) -> Chart:
+    labels = [p.period for p in section.trend]
+    return estimates_chart(
+        f"survey_trend_{n}",
+        f"{texts.text('survey_trend')} · {section.title}",
+        labels,
+        [
+            (texts.text("index"), [p.index for p in section.trend]),
+            ("NPS", [p.nps for p in section.trend]),
+            (texts.text("csat_survey"), [p.csat for p in section.trend]),
+        ],
+        texts,
+        lines=True,
+        value_range=(-100, 100),
+    )
+
+
+def survey_indicator_trend(section: SurveySection, texts: Texts, n: int) -> Chart:
+    labels = [p.period for p in section.trend]
+    names = {
+        f.key.removeprefix("indicator:"): texts.name(f.name_zh, f.name_en)
+        for f in section.figures
+        if f.key.startswith("indicator:")
+    }
+    keys = list(names)
+    return estimates_chart(
+        f"survey_indicators_{n}",
+        f"{texts.text('survey_indicators')} · {section.title}",
+        labels,
+        [(names[k], [p.indicators.get(k, Estimate()) for p in section.trend]) for k in keys],
+        texts,
+        lines=True,
+    )
+
+
+def competitors_chart(section: ThirdPartySection, texts: Texts, n: int) -> Chart:
+    labels = [texts.name(r.name_zh, r.name_en) for r in section.rows]
+    series = [(texts.text("ours"), [r.ours for r in section.rows])]
+    series += [(name, [r.competitors[name] for r in section.rows]) for name in section.competitors]
+    if section.previous_wave:
+        series.append(
+            (
+                f"{texts.text('ours')} · {section.previous_wave}",
+                [r.ours_previous_wave for r in section.rows],
+            )
+        )
+    return estimates_chart(
+        f"competitors_{n}",
+        f"{texts.text('competitors')} · {section.title} · {section.wave} ({section.wave_on})",
+        labels,
+        series,
+        texts,
+    )
+
+
+def survey_charts(review: MonthlyReview, texts: Texts) -> list[Chart]:
+    charts: list[Chart] = []
+    for i, section in enumerate(review.surveys):
+        charts.append(survey_trend(section, texts, i))
+        charts.append(survey_indicator_trend(section, texts, i))
+    for i, third in enumerate(review.third_party):
+        charts.append(competitors_chart(third, texts, i))
+    return charts
+
+
 def monthly_charts(review: MonthlyReview, texts: Texts) -> list[Chart]:
     charts = [
         month_trend(review, texts),
@@ -374,4 +508,4 @@ def monthly_charts(review: MonthlyReview, texts: Texts) -> list[Chart]:
     ]
     if review.rows:
         charts.append(scope_rows(review.rows, texts))
-    return charts
+    return charts + survey_charts(review, texts)

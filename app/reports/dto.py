@@ -4,7 +4,9 @@ snapshot stores exactly what the live view shows (`to_dict` / `from_dict`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 Number = int | float | None
 
@@ -68,6 +70,15 @@ class IssueLine:
     overdue: bool
     category_zh: str
     category_en: str
+    # the office's time zone: due times are shown in it (snapshots older than this field: UTC)
+    timezone: str = ""
+
+    @property
+    def due_local(self) -> str:
+        """The due time in the office's time zone, e.g. "2026-11-20 18:00 (Asia/Shanghai)"."""
+        due = datetime.fromisoformat(self.resolve_due_at)
+        zone = self.timezone or "UTC"
+        return f"{due.astimezone(ZoneInfo(zone)).strftime('%Y-%m-%d %H:%M')} ({zone})"
 
 
 @dataclass
@@ -197,6 +208,155 @@ class EscalationRow:
 
 
 @dataclass
+class Estimate:
+    """A survey measure (0–100; NPS −100..100) with its n and 95 % margin; value None: no
+    answers."""
+
+    value: float | None = None
+    n: int = 0
+    margin: float | None = None
+    small_sample: bool = True
+
+    @classmethod
+    def of(cls, e: Any) -> Estimate:
+        """From an app.surveys.scoring.Estimate."""
+        d = e.as_dict()
+        return cls(d["value"], d["n"], d["margin"], d["small_sample"])
+
+
+@dataclass
+class SurveyFigure:
+    """A survey measure this month, the previous month and the same month last year."""
+
+    key: str  # index | nps | csat | indicator:<key>
+    name_zh: str
+    name_en: str
+    current: Estimate
+    previous: Estimate
+    last_year: Estimate
+
+    @property
+    def change(self) -> float | None:
+        if self.current.value is None or self.previous.value is None:
+            return None
+        return round(self.current.value - self.previous.value, 1)
+
+    @property
+    def change_last_year(self) -> float | None:
+        if self.current.value is None or self.last_year.value is None:
+            return None
+        return round(self.current.value - self.last_year.value, 1)
+
+
+@dataclass
+class SurveyMonth:
+    """One month of a survey's trend: responses, index, NPS, CSAT and each indicator."""
+
+    period: str
+    responses: int
+    index: Estimate
+    nps: Estimate
+    csat: Estimate
+    indicators: dict[str, Estimate] = field(default_factory=dict)
+
+
+@dataclass
+class SurveySection:
+    """A transactional questionnaire's results in the review (all its campaigns)."""
+
+    survey_id: int
+    title: str
+    family: str  # transactional
+    responses: int
+    figures: list[SurveyFigure]
+    trend: list[SurveyMonth]
+
+
+@dataclass
+class CompetitorRow:
+    """One indicator (or the index) of a third-party wave: our score against each competitor,
+    and ours in the wave before."""
+
+    key: str
+    name_zh: str
+    name_en: str
+    ours: Estimate
+    ours_previous_wave: Estimate
+    competitors: dict[str, Estimate] = field(default_factory=dict)
+
+
+@dataclass
+class ThirdPartySection:
+    """The latest third-party wave up to the month's end (relationship / benchmark results, never
+    merged with the transactional ones)."""
+
+    survey_id: int
+    title: str
+    wave: str
+    wave_on: str  # ISO date
+    previous_wave: str | None
+    competitors: list[str]
+    rows: list[CompetitorRow]
+
+
+def _estimate(d: dict[str, Any]) -> Estimate:
+    return Estimate(**d)
+
+
+def survey_section_from(d: dict[str, Any]) -> SurveySection:
+    return SurveySection(
+        survey_id=d["survey_id"],
+        title=d["title"],
+        family=d["family"],
+        responses=d["responses"],
+        figures=[
+            SurveyFigure(
+                f["key"],
+                f["name_zh"],
+                f["name_en"],
+                _estimate(f["current"]),
+                _estimate(f["previous"]),
+                _estimate(f["last_year"]),
+            )
+            for f in d["figures"]
+        ],
+        trend=[
+            SurveyMonth(
+                p["period"],
+                p["responses"],
+                _estimate(p["index"]),
+                _estimate(p["nps"]),
+                _estimate(p["csat"]),
+                {k: _estimate(v) for k, v in p["indicators"].items()},
+            )
+            for p in d["trend"]
+        ],
+    )
+
+
+def third_party_from(d: dict[str, Any]) -> ThirdPartySection:
+    return ThirdPartySection(
+        survey_id=d["survey_id"],
+        title=d["title"],
+        wave=d["wave"],
+        wave_on=d["wave_on"],
+        previous_wave=d["previous_wave"],
+        competitors=list(d["competitors"]),
+        rows=[
+            CompetitorRow(
+                r["key"],
+                r["name_zh"],
+                r["name_en"],
+                _estimate(r["ours"]),
+                _estimate(r["ours_previous_wave"]),
+                {k: _estimate(v) for k, v in r["competitors"].items()},
+            )
+            for r in d["rows"]
+        ],
+    )
+
+
+@dataclass
 class MonthlyReview:
     scope_kind: str
     scope_code: str | None
@@ -216,6 +376,9 @@ class MonthlyReview:
     trend: list[MonthPoint]
     rows: list[ScopeRow]
     actions: list[ActionLine] = field(default_factory=list)
+    # survey results (snapshots from before surveys were part of the review have none)
+    surveys: list[SurveySection] = field(default_factory=list)
+    third_party: list[ThirdPartySection] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -235,4 +398,6 @@ class MonthlyReview:
             for r in data["rows"]
         ]
         values["actions"] = [ActionLine(**a) for a in data.get("actions", [])]
+        values["surveys"] = [survey_section_from(x) for x in data.get("surveys", [])]
+        values["third_party"] = [third_party_from(x) for x in data.get("third_party", [])]
         return cls(**values)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from app.core.exports import Section
-from app.reports.charts import Chart
+from app.reports.charts import Chart, estimate_headers
 from app.reports.dto import ActionLine, MonthlyReview, WeeklyReport
 from app.reports.services import HEADLINE
 from app.reports.texts import ReportTexts
@@ -40,7 +40,7 @@ def discuss_section(report: WeeklyReport, texts: ReportTexts) -> Section:
             texts.name(i.category_zh, i.category_en),
             i.status,
             i.escalation_level,
-            i.resolve_due_at,
+            i.due_local,
         ]
         for i in report.discuss
     ]
@@ -99,10 +99,42 @@ def review_figures_section(review: MonthlyReview, texts: ReportTexts) -> Section
     return Section(texts.text("figures"), headers, rows)
 
 
+def survey_figures_sections(review: MonthlyReview, texts: ReportTexts) -> list[Section]:
+    """Per questionnaire: each measure this month, the previous month and the same month last
+    year, each with its margin, n and the small-sample mark."""
+    sections = []
+    for survey in review.surveys:
+        headers = [texts.text("figure")]
+        for period in (review.period, review.previous_period, review.last_year_period):
+            headers += estimate_headers(period, texts)
+        headers += [texts.text("change"), f"{texts.text('change')} ({review.last_year_period})"]
+        rows = [
+            [
+                texts.name(f.name_zh, f.name_en),
+                *(
+                    cell
+                    for e in (f.current, f.previous, f.last_year)
+                    for cell in (
+                        e.value,
+                        e.margin,
+                        e.n,
+                        texts.text("small_sample") if e.small_sample else "",
+                    )
+                ),
+                f.change,
+                f.change_last_year,
+            ]
+            for f in survey.figures
+        ]
+        sections.append(Section(f"{texts.text('surveys')} · {survey.title}", headers, rows))
+    return sections
+
+
 def monthly_sections(
     review: MonthlyReview, charts: list[Chart], texts: ReportTexts
 ) -> list[Section]:
     sections = [review_figures_section(review, texts)]
+    sections += survey_figures_sections(review, texts)
     sections += [Section(c.title, c.table.headers, c.table.rows) for c in charts]
     sections.append(actions_section("actions", review.actions, texts, with_effect=True))
     return sections

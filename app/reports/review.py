@@ -3,8 +3,10 @@ the previous month and the same month last year, Paretos with cumulative shares,
 by office and level, responsible departments, and the CSAT of closed issues over 12 months.
 
 CSAT here is the share of ratings 4–5 among the issues closed (Issue.rating), with its 95 %
-margin of error and n. Survey-based figures (satisfaction index, NPS, third-party results)
-are not part of this review until surveys exist.
+margin of error and n. The survey sections (app.reports.surveys) add each transactional
+questionnaire's satisfaction index, NPS and CSAT and its indicators with n and margins, against
+the previous month and the same month last year with a 12-month trend, and the latest
+third-party wave against competitors.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from app.reports.actions import review_actions
 from app.reports.dto import EscalationRow, MonthFigure, MonthlyReview, MonthPoint, ParetoItem
 from app.reports.periods import Month, ReportScope
 from app.reports.services import _figures, _rows, _sum
+from app.reports.surveys import survey_sections, third_party_sections
 
 TREND_MONTHS = 12
 PARETO_TOP = 15
@@ -164,4 +167,6 @@ def monthly_review(scope: ReportScope, month: Month, now: datetime) -> MonthlyRe
         trend=trend,
         rows=_rows(scope, per_office),
         actions=review_actions(scope, timeutils.local(now, scope.timezone).date(), now),
+        surveys=survey_sections(scope, month),
+        third_party=third_party_sections(scope, month),
     )

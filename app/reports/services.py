@@ -211,6 +211,7 @@ def _with_none(breakdown: queries.Breakdown) -> queries.Breakdown:
 
 def _discuss(scope: ReportScope, edges: ZonedEdges) -> list[IssueLine]:
     end = edges.last()
+    zones = {o.code: o.timezone for o in scope.offices}
     return [
         IssueLine(
             id=r[0],
@@ -223,6 +224,7 @@ def _discuss(scope: ReportScope, edges: ZonedEdges) -> list[IssueLine]:
             overdue=r[6] < end,
             category_zh=r[7],
             category_en=r[8],
+            timezone=zones.get(r[3], scope.timezone),
         )
         for r in queries.to_discuss(scope, edges)
     ]

@@ -85,6 +85,16 @@ TEXT: dict[str, Any] = {
     "action_n_before": _l("n before"),
     "action_n_after": _l("n after"),
     "action_improved": _l("Improved"),
+    "surveys": _l("Survey results"),
+    "survey_trend": _l("Satisfaction index, NPS and CSAT over 12 months"),
+    "survey_indicators": _l("Score by indicator over 12 months"),
+    "competitors": _l("Third-party results against competitors"),
+    "index": _l("Satisfaction index"),
+    "csat_survey": _l("CSAT (survey ratings 4–5)"),
+    "small_sample": _l("small sample"),
+    "ours": _l("Us"),
+    "period": _l("Period"),
+    "indicator": _l("Indicator"),
 }
 AGEING = {
     "d0_2": _l("0–2 days"),

@@ -247,6 +247,8 @@ class Response(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_survey_responses_campaign_id_id", "campaign_id", "id"),
         # a customer's answers (customer page) and a contact's later answers (closed loop)
         sa.Index("ix_survey_responses_contact_submitted", "contact_id", "submitted_at"),
+        # measurement by period across campaigns (app.surveys.measurement)
+        sa.Index("ix_survey_responses_survey_submitted", "survey_id", "submitted_at", "office_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,6 +283,15 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
         ),
         sa.Index("ix_survey_answers_campaign_type_value", "campaign_id", "question_type", "value"),
         sa.Index("ix_survey_answers_campaign_indicator", "campaign_id", "indicator_id", "value"),
+        # measurement across campaigns reaches answers through their response: covering, so the
+        # counts never read the table rows
+        sa.Index(
+            "ix_survey_answers_response_measure",
+            "response_id",
+            "question_type",
+            "indicator_id",
+            "value",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -21,6 +21,9 @@ class Texts:
     def item(self, section, item):
         return item.name_en or item.key
 
+    def name(self, zh, en):
+        return en
+
 
 def _report(**kw):
     base = dict(  # noqa: C408
@@ -189,3 +192,51 @@ def test_pareto_has_bars_and_a_cumulative_line():
     assert bars["type"] == "bar" and bars["y"] == [3, 1]
     assert line["yaxis"] == "y2" and line["y"] == [75.0, 100.0]
     assert chart.table.rows[0] == ["Process", 3, 0.75, 0.75, 1, 0]
+
+
+def test_survey_charts_are_valid_plotly_and_their_tables_carry_n_and_margin():
+    import plotly.graph_objects as go
+
+    from app.reports.dto import (
+        CompetitorRow,
+        Estimate,
+        SurveyFigure,
+        SurveyMonth,
+        SurveySection,
+        ThirdPartySection,
+    )
+
+    e = Estimate(72.5, 12, 8.1, True)
+    empty = Estimate()
+    section = SurveySection(
+        1,
+        "<b>问卷</b>",
+        "transactional",
+        12,
+        [SurveyFigure("indicator:quality", "质量", "Quality", e, empty, e)],
+        [
+            SurveyMonth("2026-09", 0, empty, empty, empty),
+            SurveyMonth("2026-10", 12, e, e, e, {"quality": e}),
+        ],
+    )
+    third = ThirdPartySection(
+        2,
+        "三方",
+        "Q4",
+        "2026-10-05",
+        None,
+        ["竞品"],
+        [CompetitorRow("index", "指数", "Index", e, empty, {"竞品": e})],
+    )
+    for chart in (
+        charts.survey_trend(section, Texts(), 0),
+        charts.survey_indicator_trend(section, Texts(), 0),
+        charts.competitors_chart(third, Texts(), 0),
+    ):
+        go.Figure(chart.figure)
+        assert len(chart.table.rows) == len(chart.figure["data"][0]["x"])
+    trend = charts.survey_trend(section, Texts(), 0)
+    assert trend.table.rows[1][1:5] == [72.5, 8.1, 12, "small_sample"]
+    assert trend.table.rows[0][1:5] == [None, None, 0, "small_sample"]
+    quality = charts.survey_indicator_trend(section, Texts(), 0)
+    assert quality.figure["data"][0]["name"] == "Quality"

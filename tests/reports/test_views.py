@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import plotly
 from openpyxl import load_workbook
@@ -163,3 +163,22 @@ def test_reports_index_links_the_weekly_report(world, client, login_as):
     login_as(world.rm)
     html = client.get("/reports/").get_data(as_text=True)
     assert "/reports/weekly?week=" in html and "region=EAST" in html
+
+
+def test_discussion_due_times_are_in_each_offices_time_zone(world, client, login_as, make_issue):
+    """2026-11-10 16:00 UTC is 2026-11-11 00:00 in Shanghai and 2026-11-10 17:00 in Paris."""
+    world.gz.timezone = "Europe/Paris"
+    db.session.commit()
+    due = datetime(2026, 11, 10, 16, 0, tzinfo=UTC)
+    make_issue(received_at=due - timedelta(days=3), resolve_due_at=due)
+    make_issue(world.gz, received_at=due - timedelta(days=3), resolve_due_at=due)
+    db.session.commit()
+    login_as(world.qa)
+    html = client.get("/reports/weekly", query_string=WEEK).get_data(as_text=True)
+    assert "2026-11-11 00:00 (Asia/Shanghai)" in html
+    assert "2026-11-10 17:00 (Europe/Paris)" in html
+    assert "2026-11-10 16:00" not in html
+    data = client.get("/reports/weekly", query_string={**WEEK, "format": "csv"}).get_data(
+        as_text=True
+    )
+    assert "2026-11-11 00:00 (Asia/Shanghai)" in data
