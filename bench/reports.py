@@ -249,6 +249,20 @@ def load(app, n: int, n_voices: int) -> None:
         db.session.commit()
 
 
+def settle(db) -> None:
+    """What autovacuum does to freshly loaded tables before anyone reads a report from them:
+    statistics, and on PostgreSQL the visibility map without which an index-only scan still
+    visits every heap page (a loaded but never vacuumed database ran the month's bare root-cause
+    query 2.1 times slower)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.commit()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE)")
+    else:
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+
+
 def _survey(qa, kind: str, title: str):
     from app.surveys import services
 
@@ -441,8 +455,7 @@ def load_surveys(app, n_answers: int) -> None:
                         )
             db.session.execute(sa.insert(ThirdPartyAnswer.__table__), rows)
             db.session.commit()
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
+        settle(db)
 
 
 def _login(client, user):
