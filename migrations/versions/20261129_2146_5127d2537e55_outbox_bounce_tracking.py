@@ -1,5 +1,4 @@
-"""outbox bounce tracking: a random bounce token per message, late bounces on the message and
-its invitation
+"""outbox bounce tracking: a bounce token per message, late bounces on message and invitation
 
 Revision ID: 5127d2537e55
 Revises: b8ec002c7bc0
