@@ -6,11 +6,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import sqlalchemy as sa
-from faker import Faker
 
 from app.db import utcnow
 from app.extensions import db
@@ -22,6 +21,9 @@ from app.seed.surveys import seed_surveys
 from app.seed.voices import seed_voices, voice_count
 from app.voice.rules import ensure_default_rules
 from app.warnings.services import refresh as refresh_warnings
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 SEED = 20261123
 
@@ -83,6 +85,8 @@ def seed_demo(force: bool, customers: int, issues: int) -> None:
             return
         wipe()
     rng = random.Random(SEED)
+    from faker import Faker  # here, not at import: every web worker imports the CLI
+
     Faker.seed(SEED)
     fake = Faker("zh_CN")
     org = seed_org(rng, fake)

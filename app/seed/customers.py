@@ -5,14 +5,17 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from faker import Faker
 
 from app.customers.models import Customer, CustomerPhone
 from app.customers.phones import normalise_phone
 from app.extensions import db
 from app.seed.org import DemoOrg
+
+if TYPE_CHECKING:
+    from faker import Faker  # the demo loader's, not a web worker's, import
 
 TIERS = ["A", "B", "C", "D"]
 TIER_WEIGHTS = [1, 3, 6, 8]

@@ -9,11 +9,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from faker import Faker
 
 from app.core.audit import AuditEvent
 from app.customers.models import Customer
@@ -24,6 +23,9 @@ from app.issues.models import Category, Escalation, Issue, IssueCounter, RootCau
 from app.issues.reference import ensure_reference_data
 from app.issues.services import targets_for
 from app.seed.org import DemoOrg
+
+if TYPE_CHECKING:
+    from faker import Faker  # the demo loader's, not a web worker's, import
 
 CN = ZoneInfo("Asia/Shanghai")
 END = datetime(2026, 11, 20, 18, 0, tzinfo=CN)  # the demo's "today"

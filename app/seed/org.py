@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from faker import Faker
 
 from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.auth.roles import Role
 from app.extensions import db
 from app.org.models import Office, Region
+
+if TYPE_CHECKING:
+    from faker import Faker  # the demo loader's, not a web worker's, import
 
 DEMO_PASSWORD = "demo-password-2026"
 

@@ -26,11 +26,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from faker import Faker
 
 from app.auth.models import User
 from app.contacts.models import Contact, Milestone, Project
@@ -55,6 +54,9 @@ from app.surveys.models import (
     Survey,
     ThirdPartyAnswer,
 )
+
+if TYPE_CHECKING:
+    from faker import Faker  # the demo loader's, not a web worker's, import
 
 CN = ZoneInfo("Asia/Shanghai")
 INDICATORS = [

@@ -27,11 +27,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
 from string import Formatter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from faker import Faker
 
 from app.core.audit import AuditEvent
 from app.customers.models import Customer
@@ -43,6 +42,9 @@ from app.seed.org import DemoOrg
 from app.voice.channels import CHANNEL_FIELDS, CHANNELS, kind_of
 from app.voice.models import Voice, VoiceIssueLink
 from app.voice.services import REFERENCE_ALPHABET
+
+if TYPE_CHECKING:
+    from faker import Faker  # the demo loader's, not a web worker's, import
 
 CN = ZoneInfo("Asia/Shanghai")
 END = datetime(2026, 11, 20, 18, 0, tzinfo=CN)  # the demo's "today", as for issues
