@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 
 from app.auth.models import ApiToken, User
+from app.auth.roles import Role
 from app.auth.tokens import Principal, token_principal
 from app.auth.tokens import _hash as token_digest
-from app.core.errors import DomainError
+from app.core.errors import DomainError, Forbidden
 from app.core.uow import reads_apart
 from app.core.web import error_response
 from app.db import utcnow
@@ -42,6 +43,13 @@ def api_principal() -> Principal:
     object (for the hot paths that need no more; see api_user)."""
     principal: Principal = g.api_principal
     return principal
+
+
+def require_api_role(*roles: Role | str, message: str) -> None:
+    """403 with `message` unless the token's user has one of `roles` (read from the token's
+    principal: no User load for the check)."""
+    if api_principal().role not in {str(r) for r in roles}:
+        raise Forbidden(message)
 
 
 def api_user() -> User:

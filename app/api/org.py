@@ -7,9 +7,8 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from app.api import api_user, make_blueprint
-from app.auth.permissions import has_role
+from app.api.auth import require_api_role
 from app.auth.roles import Role
-from app.core.errors import Forbidden
 from app.core.scoping import Scope
 from app.extensions import db
 from app.org import services
@@ -45,8 +44,7 @@ class OfficeList(Schema):
 
 
 def _require_admin() -> None:
-    if not has_role(api_user(), Role.ADMIN):
-        raise Forbidden("Only administrators can change the organisation.")
+    require_api_role(Role.ADMIN, message="Only administrators can change the organisation.")
 
 
 @regions.route("", methods=["GET"])

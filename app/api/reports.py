@@ -8,10 +8,10 @@ from flask import current_app
 from marshmallow import Schema, fields
 
 from app.api import api_user, make_blueprint
+from app.api.auth import require_api_role
 from app.api.issue_schemas import ErrorEnvelopeSchema
-from app.auth.permissions import has_role
 from app.auth.roles import MANAGER_ROLES
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import NotFound
 from app.core.scoping import Scope
 from app.db import utcnow
 from app.reports import services
@@ -82,8 +82,7 @@ class QualityQuery(Schema):
 
 
 def _require_manager() -> None:
-    if not has_role(api_user(), *MANAGER_ROLES):
-        raise Forbidden("Reports are for managers and quality staff.")
+    require_api_role(*MANAGER_ROLES, message="Reports are for managers and quality staff.")
 
 
 def weekly_json(report: WeeklyReport, source: str = "live") -> dict[str, Any]:

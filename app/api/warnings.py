@@ -7,11 +7,10 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from app.api import api_user, make_blueprint, page_args
+from app.api.auth import require_api_role
 from app.api.issue_schemas import ErrorEnvelopeSchema
 from app.api.schemas import PageArgs
-from app.auth.permissions import has_role
 from app.auth.roles import MANAGER_ROLES
-from app.core.errors import Forbidden
 from app.core.scoping import Scope
 from app.extensions import db
 from app.warnings import labels, queries, services
@@ -65,8 +64,7 @@ class AcknowledgeSchema(Schema):
 
 
 def _require_manager() -> None:
-    if not has_role(api_user(), *MANAGER_ROLES):
-        raise Forbidden("The watch list is for managers and quality staff.")
+    require_api_role(*MANAGER_ROLES, message="The watch list is for managers and quality staff.")
 
 
 @warnings.route("", methods=["GET"])
