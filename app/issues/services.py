@@ -17,7 +17,7 @@ from app.auth.models import User
 from app.core import audit
 from app.core.audit import AuditEvent
 from app.core.errors import Conflict, Forbidden, InvalidTransitionError, ValidationFailed
-from app.core.scoping import KINDS, Scope, get_scoped
+from app.core.scoping import KINDS, Placed, Scope, get_scoped
 from app.customers.models import Customer
 from app.db import utcnow
 from app.extensions import db
@@ -81,17 +81,11 @@ LOW_RATING_POLICIES = ("reopen", "escalate", "close")
 OWNER_ROLES = ("handler", "office_manager")
 
 
-class Actor(Protocol):
+class Actor(Placed, Protocol):
     """Who acts: a User, or the API's authenticated principal (app.api.auth)."""
 
     @property
     def id(self) -> int: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def office_id(self) -> int | None: ...
-    @property
-    def region_id(self) -> int | None: ...
 
 
 # --- helpers ---------------------------------------------------------------------------------
