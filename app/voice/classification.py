@@ -167,16 +167,23 @@ def apply_suggestion(
     category_id: int | None,
     category_dimension: str | None,
     sentiment: str | None,
-) -> tuple[str | None, int | None, str | None]:
-    """(dimension, category id, sentiment) of a voice: what a person gave wins, the rules fill
-    the rest. The suggested category is taken when none was given and the given dimension, if
-    any, is the suggested one; a category brings its dimension. Shared by the quick form
-    (record_voice) and the bulk import, so both store the same for the same input."""
+    by_person: bool = True,
+) -> tuple[str | None, int | None, str | None, str | None]:
+    """(dimension, category id, sentiment, classified_by) of a voice: what a person gave wins,
+    the rules fill the rest. The suggested category is taken when none was given and the given
+    dimension, if any, is the suggested one; a category brings its dimension. classified_by is
+    "staff" when a person (`by_person`) gave any of the three, "rules" when only the rules
+    did, None when neither. Shared by the quick form (record_voice) and the bulk import, so
+    both store the same for the same input."""
+    given = dimension is not None or category_id is not None or sentiment is not None
     if category_id is None and dimension in (None, hint.dimension) and hint.category_id:
         category_id, category_dimension = hint.category_id, hint.dimension
     if dimension is None:
         dimension = category_dimension or hint.dimension
-    return dimension, category_id, sentiment or hint.sentiment
+    sentiment = sentiment or hint.sentiment
+    classified = dimension is not None or category_id is not None or sentiment is not None
+    by = "staff" if given and by_person else "rules" if classified else None
+    return dimension, category_id, sentiment, by
 
 
 def _best(weights: dict[str, float], first_seen: dict[str, int]) -> str | None:

@@ -561,16 +561,14 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
     text = fields.text or ""
     # what a person put in the file wins; the keyword rules and the sentiment lexicon fill the
     # rest and are kept as the suggestion, as the quick form stores them (record_voice)
-    given = dimension is not None or category is not None or sentiment is not None
     hint = classify(text, ctx.ruleset, ctx.lexicon)
-    dimension, category_id, sentiment = apply_suggestion(
+    dimension, category_id, sentiment, classified_by = apply_suggestion(
         hint,
         dimension=dimension,
         category_id=category.id if category is not None else None,
         category_dimension=category.dimension if category is not None else None,
         sentiment=sentiment,
     )
-    classified = dimension is not None or category_id is not None or sentiment is not None
     ext = fields.external_id if ctx.use_external_id else None
     values = {
         "reference": "",  # given per batch (new_references)
@@ -583,7 +581,7 @@ def _build_row(ctx: _Context, source: SourceRow) -> tuple[_Pending, dict[str, st
         "dimension": dimension,
         "category_id": category_id,
         "sentiment": sentiment,
-        "classified_by": "staff" if given else "rules" if classified else None,
+        "classified_by": classified_by,
         "suggested_dimension": hint.dimension,
         "suggested_category_id": hint.category_id,
         "suggested_sentiment": hint.sentiment,

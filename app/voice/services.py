@@ -216,16 +216,15 @@ def record_voice(
     if errors or office is None or body is None:
         raise ValidationFailed(fields=errors)
 
-    given_by_staff = dimension is not None or category_row is not None or sentiment is not None
     hint = suggest(body)
-    dimension, category_id, sentiment = apply_suggestion(
+    dimension, category_id, sentiment, classified_by = apply_suggestion(
         hint,
         dimension=dimension,
         category_id=category_row.id if category_row is not None else None,
         category_dimension=category_row.dimension if category_row is not None else None,
         sentiment=sentiment,
+        by_person=actor is not None,
     )
-    classified = dimension is not None or category_id is not None or sentiment is not None
     voice = Voice(
         reference=new_reference(),
         channel=channel,
@@ -237,9 +236,7 @@ def record_voice(
         dimension=dimension,
         category_id=category_id,
         sentiment=sentiment,
-        classified_by=(
-            "staff" if given_by_staff and actor is not None else "rules" if classified else None
-        ),
+        classified_by=classified_by,
         suggested_dimension=hint.dimension,
         suggested_category_id=hint.category_id,
         suggested_sentiment=hint.sentiment,
