@@ -155,7 +155,7 @@ def detail(customer_id: int) -> Any:
         projects=contact_services.projects_of(customer.id, _scope()),
         done_form=MilestoneDoneForm(),
         survey_responses=customer_responses(customer.id, _scope()),
-        warnings=warning_queries.warnings_of([customer.id]).get(customer.id, []),
+        warnings=warning_queries.warnings_for(customer.id),
         warning_reasons=warning_labels.REASON,
         describe_warning=warning_labels.describe,
     )

@@ -261,7 +261,7 @@ def customer_panel(customer_id: int) -> Any:
                     "label": str(warning_labels.REASON[w.reason]),
                     "message": warning_labels.describe(w.reason, w.details),
                 }
-                for w in warning_queries.warnings_of([customer.id]).get(customer.id, [])
+                for w in warning_queries.warnings_for(customer.id)
             ],
         }
     )

@@ -82,12 +82,6 @@ def warnings_of(customer_ids: list[int]) -> dict[int, list[CustomerWarning]]:
     return found
 
 
-def count_active(scope: Scope) -> int:
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(CustomerWarning.customer_id))).where(
-                CustomerWarning.cleared_at.is_(None), scope.office_filter(CustomerWarning.office_id)
-            )
-        )
-        or 0
-    )
+def warnings_for(customer_id: int) -> list[CustomerWarning]:
+    """One customer's active warnings (its page, the hotline screen's caller panel)."""
+    return warnings_of([customer_id]).get(customer_id, [])
