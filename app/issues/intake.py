@@ -24,7 +24,7 @@ from app.extensions import db
 from app.issues.inputs import MAX_TEXT, MAX_TITLE, Actor, aware_time, clean_text, valid_owner
 from app.issues.models import CHANNELS, PRIORITIES, Issue
 from app.issues.numbering import counter_cte, ensure_counter, next_number, number_prefix
-from app.issues.reference import reference_data
+from app.issues.reference import ReferenceData, reference_data, reference_data_at, stamp_column
 from app.issues.sla_policy import clock_deadlines, sla_calendar_for
 from app.issues.workflow import Status
 from app.org.models import Office
@@ -39,8 +39,11 @@ _OFFICE_COLUMNS = (
     _offices.work_start,
     _offices.work_end,
 )
+# the reference data's stamp rides along (the last column): one round trip for both
 _INTAKE_CUSTOMER = {
-    kind: sa.select(_customers.id, _customers.name, _customers.tier, *_OFFICE_COLUMNS)
+    kind: sa.select(
+        _customers.id, _customers.name, _customers.tier, *_OFFICE_COLUMNS, stamp_column()
+    )
     .join_from(Customer.__table__, Office.__table__, _customers.office_id == _offices.id)
     .where(
         _customers.id == sa.bindparam("customer_id"),
@@ -55,40 +58,74 @@ _INSERT_ISSUE = sa.insert(_issues).returning(_issues.c.id)
 _INSERT_AUDIT = sa.insert(_audit_events)
 
 
-def _typed(name: str, type_: Any) -> Any:
-    """A parameter with its column's type spelled out in the SQL: in a SELECT list it has no
-    type of its own (the psycopg dialect adds a cast for most types, not for BOOLEAN)."""
-    return sa.cast(sa.bindparam(name, type_=type_), type_)
+# The columns a new issue gets values for; every other column starts NULL (held by a test).
+# The one-statement intake below names only these: psycopg converts a statement of more than
+# 50 parameters or 4 KB afresh on every execution, and the full column list passed both.
+WRITTEN_AT_INTAKE = (
+    "office_id",
+    "customer_id",
+    "title",
+    "description",
+    "channel",
+    "category_id",
+    "priority",
+    "status",
+    "escalation_level",
+    "owner_id",
+    "created_by_id",
+    "received_at",
+    "response_due_at",
+    "resolve_due_at",
+    "response_warn_at",
+    "resolve_warn_at",
+    "response_target_minutes",
+    "resolve_target_minutes",
+    "commitment_text",
+    "commitment_due_at",
+    "reopen_count",
+    "voice_id",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _value(column: str) -> Any:
+    """The parameter `v_<column>`, typed as its column: in a SELECT list a parameter has no
+    type of its own, and the psycopg dialect spells each of these types out (::INTEGER)."""
+    return sa.bindparam(f"v_{column}", type_=_issues.c[column].type)
+
+
+def _const(text: str) -> Any:
+    """A constant written into the SQL, not sent as one more parameter per execution."""
+    return sa.literal_column(f"'{text}'", sa.Text)
 
 
 @cache  # built at first use: the mappers have given every foreign key column its type by then
 def _accept_in_one_statement() -> sa.Select[Any]:
     """PostgreSQL: the counter bump, the issue and its audit row as one statement, the last
     before the commit, so the office's counter row stays locked for one round trip and the
-    commit instead of four. The values are bound parameters named `v_<column>` (with
-    `number_prefix`, `category_code`, the audit row's `audit_at` and `actor_id`, and the
-    counter's key); it answers (id, number), or no row when the office has no counter for
-    the year yet."""
+    commit instead of four. The values are bound parameters named `v_<column>` for the
+    columns of WRITTEN_AT_INTAKE (with `number_prefix`, `category_code` and the counter's
+    key; the audit row takes its time and actor from `v_created_at` and `v_created_by_id`);
+    it answers (id, number), or no row when the office has no counter for the year yet."""
     counter = counter_cte()
     digits = sa.cast(counter.c.last_number, sa.Text)
     number = sa.bindparam("number_prefix", type_=sa.Text) + sa.func.lpad(
-        digits, sa.func.greatest(6, sa.func.length(digits)), "0"
+        digits, sa.func.greatest(sa.literal_column("6"), sa.func.length(digits)), _const("0")
     )
-    columns = [c for c in _issues.c if c.key != "id"]
     issue = (
         sa.insert(_issues)
         .from_select(
-            [c.key for c in columns],
-            sa.select(
-                *[number if c.key == "number" else _typed(f"v_{c.key}", c.type) for c in columns]
-            ).select_from(counter),
+            ["number", *WRITTEN_AT_INTAKE],
+            sa.select(number, *[_value(key) for key in WRITTEN_AT_INTAKE]).select_from(counter),
         )
         .returning(_issues.c.id, _issues.c.number, _issues.c.office_id)
         .cte("issue")
     )
 
-    def change(name: str, param: str, type_: Any) -> list[Any]:
-        return [sa.literal(name), sa.func.json_build_array(None, _typed(param, type_))]
+    def change(name: str, value: Any) -> list[Any]:
+        return [_const(name), sa.func.json_build_array(None, value)]
 
     a = _audit_events.c
     audit = (
@@ -96,19 +133,18 @@ def _accept_in_one_statement() -> sa.Select[Any]:
         .from_select(
             [a.at, a.actor_id, a.entity_type, a.entity_id, a.action, a.changes, a.office_id],
             sa.select(
-                _typed("audit_at", a.at.type),
-                _typed("actor_id", a.actor_id.type),
-                sa.literal("issue"),
+                _value("created_at"),
+                _value("created_by_id"),
+                _const("issue"),
                 issue.c.id,
-                sa.literal("accept"),
+                _const("accept"),
                 # the same keys in the same order as the other engines' row (json keeps order)
                 sa.func.json_build_object(
-                    *change("status", "v_status", _issues.c.status.type),
-                    sa.literal("number"),
-                    sa.func.json_build_array(None, issue.c.number),
-                    *change("priority", "v_priority", _issues.c.priority.type),
-                    *change("category", "category_code", sa.String()),
-                    *change("owner_id", "v_owner_id", _issues.c.owner_id.type),
+                    *change("status", _value("status")),
+                    *change("number", issue.c.number),
+                    *change("priority", _value("priority")),
+                    *change("category", sa.bindparam("category_code", type_=sa.String)),
+                    *change("owner_id", _value("owner_id")),
                 ),
                 issue.c.office_id,
             ).select_from(issue),
@@ -164,18 +200,24 @@ class AcceptedIssue:
 
 def _intake_place(
     scope: Scope, customer_id: Any, office_code: str | None, errors: dict[str, str]
-) -> tuple[Any, IntakeOffice | None]:
-    """The customer (in the actor's scope; another office's customer is "unknown", 422) and
-    the office: the one named, else the customer's."""
-    connection = db.session.connection()
+) -> tuple[Any, IntakeOffice | None, ReferenceData]:
+    """The customer (in the actor's scope; another office's customer is "unknown", 422), the
+    office (the one named, else the customer's) and the reference data, current as of the
+    customer's read."""
+    session = db.session()
+    if session.autoflush:  # as an ORM query would: a customer created just now is found
+        session.flush()
+    connection = session.connection()
     customer = connection.execute(
         _INTAKE_CUSTOMER[scope.kind], {"customer_id": customer_id, **scope.params()}
     ).first()
     office = None
     if customer is None:
         errors["customer_id"] = "unknown customer"
+        reference = reference_data()
     else:
-        office = IntakeOffice(*customer[3:])
+        office = IntakeOffice(*customer[3:-1])
+        reference = reference_data_at(customer[-1])
     if office_code:
         row = connection.execute(
             _OFFICE_BY_CODE, {"office_code": office_code.strip().upper()}
@@ -183,7 +225,7 @@ def _intake_place(
         office = IntakeOffice(*row) if row is not None else None
         if office is None or not scope.covers_office(office):  # type: ignore[arg-type]
             errors["office"] = "unknown office"
-    return customer, office
+    return customer, office, reference
 
 
 def prepare_intake(
@@ -221,12 +263,11 @@ def prepare_intake(
         errors["channel"] = "unknown channel"
     if priority not in PRIORITIES:
         errors["priority"] = "one of " + ", ".join(PRIORITIES)
-    reference = reference_data()  # flushes what the session holds first, as a query would
+    scope = Scope.for_user(actor) if actor is not None else Scope("company")  # None: the system
+    customer, office, reference = _intake_place(scope, customer_id, office_code, errors)
     category_row = reference.categories.get(category) if isinstance(category, str) else None
     if category_row is None or not category_row.active:
         errors["category"] = "unknown category"
-    scope = Scope.for_user(actor) if actor is not None else Scope("company")  # None: the system
-    customer, office = _intake_place(scope, customer_id, office_code, errors)
     received_at = aware_time(received_at, "received_at", errors) or now
     if received_at > now + timedelta(minutes=5):
         errors["received_at"] = "cannot be in the future"
@@ -289,12 +330,10 @@ def write_intake(intake: Intake) -> AcceptedIssue:
         params = {
             # prefixed: the counter's UPDATE would take a parameter named as one of its
             # columns (office_id) for a value to SET
-            **{f"v_{key}": value for key, value in values.items()},
+            **{f"v_{key}": values[key] for key in WRITTEN_AT_INTAKE},
             "counter_office": intake.office.id,
             "counter_year": intake.year,
             "number_prefix": number_prefix(intake.office.code, intake.year),
-            "audit_at": values["created_at"],
-            "actor_id": intake.actor_id,
             "category_code": intake.category_code,
         }
         row = connection.execute(_accept_in_one_statement(), params).first()
