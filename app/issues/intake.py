@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from app.auth.models import User
 from app.core.audit import AuditEvent
+from app.core.driver_sql import DriverStatement
 from app.core.errors import ValidationFailed
 from app.core.scoping import KINDS, Scope
 from app.customers.models import Customer
@@ -39,18 +39,25 @@ _OFFICE_COLUMNS = (
     _offices.work_start,
     _offices.work_end,
 )
+
+
 # the reference data's stamp rides along (the last column): one round trip for both
-_INTAKE_CUSTOMER = {
-    kind: sa.select(
-        _customers.id, _customers.name, _customers.tier, *_OFFICE_COLUMNS, stamp_column()
+def _intake_customer(kind: str) -> DriverStatement:
+    return DriverStatement(
+        lambda: (
+            sa.select(
+                _customers.id, _customers.name, _customers.tier, *_OFFICE_COLUMNS, stamp_column()
+            )
+            .join_from(Customer.__table__, Office.__table__, _customers.office_id == _offices.id)
+            .where(
+                _customers.id == sa.bindparam("customer_id"),
+                Scope.bound_office_filter(kind, _customers.office_id),
+            )
+        )
     )
-    .join_from(Customer.__table__, Office.__table__, _customers.office_id == _offices.id)
-    .where(
-        _customers.id == sa.bindparam("customer_id"),
-        Scope.bound_office_filter(kind, _customers.office_id),
-    )
-    for kind in KINDS
-}
+
+
+_INTAKE_CUSTOMER = {kind: _intake_customer(kind) for kind in KINDS}
 _OFFICE_BY_CODE = sa.select(*_OFFICE_COLUMNS).where(_offices.code == sa.bindparam("office_code"))
 _issues = Issue.__table__
 _audit_events = AuditEvent.__table__
@@ -101,7 +108,6 @@ def _const(text: str) -> Any:
     return sa.literal_column(f"'{text}'", sa.Text)
 
 
-@cache  # built at first use: the mappers have given every foreign key column its type by then
 def _accept_in_one_statement() -> sa.Select[Any]:
     """PostgreSQL: the counter bump, the issue and its audit row as one statement, the last
     before the commit, so the office's counter row stays locked for one round trip and the
@@ -152,6 +158,11 @@ def _accept_in_one_statement() -> sa.Select[Any]:
         .cte("audit")
     )
     return sa.select(issue.c.id, issue.c.number).add_cte(audit)
+
+
+# built at first use (the mappers have given every foreign key column its type by then) and run
+# on the driver's cursor: SQLAlchemy's execution path cost 0.3 ms of CPU per intake here
+_ACCEPT = DriverStatement(_accept_in_one_statement)
 
 
 @dataclass(frozen=True)
@@ -207,10 +218,7 @@ def _intake_place(
     session = db.session()
     if session.autoflush:  # as an ORM query would: a customer created just now is found
         session.flush()
-    connection = session.connection()
-    customer = connection.execute(
-        _INTAKE_CUSTOMER[scope.kind], {"customer_id": customer_id, **scope.params()}
-    ).first()
+    customer = _INTAKE_CUSTOMER[scope.kind].first({"customer_id": customer_id, **scope.params()})
     office = None
     if customer is None:
         errors["customer_id"] = "unknown customer"
@@ -219,9 +227,7 @@ def _intake_place(
         office = IntakeOffice(*customer[3:-1])
         reference = reference_data_at(customer[-1])
     if office_code:
-        row = connection.execute(
-            _OFFICE_BY_CODE, {"office_code": office_code.strip().upper()}
-        ).first()
+        row = session.execute(_OFFICE_BY_CODE, {"office_code": office_code.strip().upper()}).first()
         office = IntakeOffice(*row) if row is not None else None
         if office is None or not scope.covers_office(office):  # type: ignore[arg-type]
             errors["office"] = "unknown office"
@@ -336,10 +342,12 @@ def write_intake(intake: Intake) -> AcceptedIssue:
             "number_prefix": number_prefix(intake.office.code, intake.year),
             "category_code": intake.category_code,
         }
-        row = connection.execute(_accept_in_one_statement(), params).first()
+        row = _ACCEPT.first(params)
         if row is None:  # the office's first issue of the year
             ensure_counter(intake.office.id, intake.year)
-            row = connection.execute(_accept_in_one_statement(), params).one()
+            row = _ACCEPT.first(params)
+            if row is None:  # ensure_counter made it, or another intake did
+                raise RuntimeError("the office's issue counter is missing")
         values["id"], values["number"] = row
         return AcceptedIssue(values, intake.category_code, intake.office.code, intake.customer_name)
     number = next_number(intake.office.id, intake.office.code, intake.year)
