@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,11 +88,9 @@ def serve(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
     raise RuntimeError(f"{target} did not start")
 
 
-def server_cpu(proc: subprocess.Popen[bytes]) -> float:
-    """CPU seconds used so far by the gunicorn master and its workers (Linux /proc; 0 where
-    there is none). Read before and after the timed load: the difference divided by the
-    requests is the server's CPU per request, which a busy machine disturbs far less than
-    requests per second."""
+def processes_cpu(match: Callable[[int, int, str], bool]) -> float:
+    """CPU seconds used so far by the processes `match(pid, ppid, command name)` picks (Linux
+    /proc; 0 where there is none)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
@@ -101,11 +100,23 @@ def server_cpu(proc: subprocess.Popen[bytes]) -> float:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        pid, ppid = int(entry.name), int(fields[1])
-        if proc.pid in (pid, ppid):
+        if match(int(entry.name), int(fields[1]), comm):
             total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
     return total
+
+
+def server_cpu(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds used so far by the gunicorn master and its workers. Read before and after
+    the timed load: the difference divided by the requests is the server's CPU per request,
+    which a busy machine disturbs far less than requests per second."""
+    return processes_cpu(lambda pid, ppid, _comm: proc.pid in (pid, ppid))
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL server processes."""
+    return processes_cpu(lambda _pid, _ppid, comm: comm == "postgres")
 
 
 def machine_cpu() -> float:
@@ -190,13 +201,14 @@ def main() -> None:
             floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
             try:
                 load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2, timeout=120)
-                before, machine_before = server_cpu(floor), machine_cpu()
+                before, machine_before, db_before = server_cpu(floor), machine_cpu(), postgres_cpu()
                 f_rps, f_lat, f_err = load(
                     floor_port, "/floor", {"title": "来电"}, {}, args.seconds, args.clients
                 )
                 f_requests = max(1, len(f_lat) + f_err)
                 f_cpu = (server_cpu(floor) - before) / f_requests * 1000
                 f_all = (machine_cpu() - machine_before) / f_requests * 1000
+                f_db = (postgres_cpu() - db_before) / f_requests * 1000
             finally:
                 stop(floor)
             env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": "0"}
@@ -212,13 +224,18 @@ def main() -> None:
             headers = {"Authorization": f"Bearer {token}"}
             try:
                 load(port, "/api/v1/issues", body, headers, 1, 2, timeout=120)
-                before, machine_before = server_cpu(server), machine_cpu()
+                before, machine_before, db_before = (
+                    server_cpu(server),
+                    machine_cpu(),
+                    postgres_cpu(),
+                )
                 a_rps, a_lat, a_err = load(
                     port, "/api/v1/issues", body, headers, args.seconds, args.clients
                 )
                 a_requests = max(1, len(a_lat) + a_err)
                 a_cpu = (server_cpu(server) - before) / a_requests * 1000
                 a_all = (machine_cpu() - machine_before) / a_requests * 1000
+                a_db = (postgres_cpu() - db_before) / a_requests * 1000
             finally:
                 stop(server)
             if not f_lat or not a_lat:
@@ -227,12 +244,14 @@ def main() -> None:
             print(
                 f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
                 f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  "
-                f"errors {f_err}   server CPU {f_cpu:.2f} ms/req  machine {f_all:.2f} ms/req"
+                f"errors {f_err}   CPU/req: server {f_cpu:.2f} ms  postgres {f_db:.2f} ms  "
+                f"machine {f_all:.2f} ms"
             )
             print(
                 f"{label:<11} POST /api/v1/issues     {a_rps:7.1f} req/s  p50 "
                 f"{percentile(a_lat, 50):6.1f} ms  p95 {percentile(a_lat, 95):6.1f} ms  "
-                f"errors {a_err}   server CPU {a_cpu:.2f} ms/req  machine {a_all:.2f} ms/req   "
+                f"errors {a_err}   CPU/req: server {a_cpu:.2f} ms  postgres {a_db:.2f} ms  "
+                f"machine {a_all:.2f} ms   "
                 f"= {a_rps / f_rps:.0%} of the floor"
             )
 
