@@ -9,8 +9,9 @@ Parameters go through the same bind processors the dialect would apply (UTCDateT
 and conversion, for one), and the columns answered through the same result processors, all
 looked up once through the types' public dialect_impl, bind_processor and result_processor.
 Statements that SQLAlchemy would expand per execution (`IN` lists with `expanding`
-parameters) are refused when compiled, and so are literal values rendered at execution time:
-both need the full execution path.
+parameters) are refused when compiled, and so are literal values rendered at execution time
+and writes that leave a column to a Python-side default or onupdate: all need the full
+execution path.
 
 It runs on the session's own connection, inside the session's transaction, so the session's
 begin/commit and the SQLite BEGIN mode apply as to any other statement. Listeners of the
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Dialect
 from app.extensions import db
 
 Processor = Callable[[Any], Any]
+Runnable = sa.Select[Any] | sa.Insert | sa.Update
 
 
 @dataclass(frozen=True)
@@ -42,19 +44,21 @@ class _Compiled:
     binds: Mapping[str, Processor]
     required: frozenset[str]
     results: Sequence[Processor | None]
+    answers: bool  # False: a write without RETURNING of its own answers None on every engine
     row: Any  # a named tuple class of the columns' keys, as SQLAlchemy's rows
 
 
 class DriverStatement:
-    """A Core statement built once (by `build`, at first use, when the mappers have given
-    every column its type) and run on the driver's cursor of the session's connection."""
+    """A Core SELECT, INSERT or UPDATE built once (by `build`, at first use, when the mappers
+    have given every column its type) and run on the driver's cursor of the session's
+    connection. An INSERT names a parameter for every column with a Python-side default."""
 
-    def __init__(self, build: Callable[[], sa.Select[Any]]) -> None:
+    def __init__(self, build: Callable[[], Runnable]) -> None:
         self._build = build
-        self._statement: sa.Select[Any] | None = None
+        self._statement: Runnable | None = None
         self._by_dialect: dict[tuple[str, str], _Compiled] = {}
 
-    def statement(self) -> sa.Select[Any]:
+    def statement(self) -> Runnable:
         if self._statement is None:
             self._statement = self._build()
         return self._statement
@@ -67,7 +71,8 @@ class DriverStatement:
         return found
 
     def first(self, params: Mapping[str, Any]) -> Any:
-        """The first row (the statement's own processing applied) as a named tuple, or None.
+        """The first row (the statement's own processing applied) as a named tuple, or None
+        (a write without RETURNING answers None).
         A parameter the statement needs and `params` lacks is a KeyError, never a NULL."""
         connection = db.session.connection()
         compiled = self._compiled(connection.dialect)
@@ -103,14 +108,14 @@ class DriverStatement:
             ) from exc
         finally:
             cursor.close()
-        if row is None:
+        if row is None or not compiled.answers:
             return None
         return compiled.row._make(
             v if p is None else p(v) for v, p in zip(row, compiled.results, strict=True)
         )
 
 
-def _compile(statement: sa.Select[Any], dialect: Dialect) -> _Compiled:
+def _compile(statement: Runnable, dialect: Dialect) -> _Compiled:
     compiled = statement.compile(dialect=dialect)
     binds: dict[str, Processor] = {}
     for name, bind in compiled.binds.items():
@@ -120,12 +125,24 @@ def _compile(statement: sa.Select[Any], dialect: Dialect) -> _Compiled:
         if process is not None:
             binds[name] = process
     positional = tuple(compiled.positiontup or ()) if compiled.positional else None
-    if not isinstance(statement, sa.Select):  # a write answers through a SELECT (a CTE)
-        raise TypeError("a SELECT, whose columns say how to read the answer")
-    columns = statement.selected_columns
-    results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+    if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
+        raise ValueError("a column's Python-side default needs SQLAlchemy's execution path")
+    answers = True
+    if isinstance(statement, sa.Select):
+        names = list(statement.selected_columns.keys())
+        types = [c.type for c in statement.selected_columns]
+    elif isinstance(statement, sa.Insert | sa.Update):
+        # what it RETURNs, if anything: asked for, or added by the dialect (the primary key
+        # of a PostgreSQL INSERT)
+        returning = compiled.effective_returning or ()
+        names = [str(c.key) for c in returning]
+        types = [c.type for c in returning]
+        answers = bool(statement.returning_column_descriptions)
+    else:
+        raise TypeError("a SELECT, INSERT or UPDATE")
+    results = [t.dialect_impl(dialect).result_processor(dialect, None) for t in types]
     # a repeated key (two tables' `id`) names its first column, as on SQLAlchemy's rows
-    row = namedtuple("Row", list(columns.keys()), rename=True)  # type: ignore[misc]
+    row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
     defaults = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
     required = frozenset(name for name, b in compiled.binds.items() if b.required)
-    return _Compiled(str(compiled), positional, defaults, binds, required, results, row)
+    return _Compiled(str(compiled), positional, defaults, binds, required, results, answers, row)

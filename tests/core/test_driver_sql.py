@@ -104,3 +104,43 @@ def test_what_needs_sqlalchemys_execution_path_is_refused():
         expanding.first({"ids": [1, 2]})
     with pytest.raises(TypeError):
         DriverStatement(lambda: sa.delete(_audit)).first({})  # type: ignore[arg-type,return-value]
+
+
+def test_writes_answer_what_they_return_or_none(make_office):
+    office = make_office("SH")
+    at = datetime(2026, 2, 16, 1, 0, tzinfo=UTC)
+    insert = DriverStatement(
+        lambda: sa.insert(_audit).values(
+            at=sa.bindparam("a_at", type_=_audit.c.at.type),
+            entity_type="issue",
+            entity_id=1,
+            action="accept",
+            changes=sa.bindparam("a_changes", type_=_audit.c.changes.type),
+            office_id=sa.bindparam("a_office", type_=sa.Integer),
+        )
+    )
+    assert insert.first({"a_at": at, "a_changes": {"x": [1, 2]}, "a_office": office.id}) is None
+    stored = db.session.execute(sa.select(_audit.c.at, _audit.c.changes)).one()
+    assert (stored.at, stored.changes) == (at, {"x": [1, 2]})  # the JSON type's processing
+    rename = DriverStatement(
+        lambda: (
+            sa.update(_audit)
+            .where(_audit.c.office_id == sa.bindparam("office"))
+            .values(action=sa.bindparam("new_action"))
+            .returning(_audit.c.office_id, _audit.c.action, _audit.c.at)
+        )
+    )
+    row = rename.first({"office": office.id, "new_action": "reopen"})
+    assert (row.office_id, row.action, row.at) == (office.id, "reopen", at)
+    # offices.updated_at has onupdate=utcnow, which only SQLAlchemy's execution fills in
+    with pytest.raises(ValueError, match="default"):
+        DriverStatement(lambda: sa.update(_offices).values(name="x")).first({})
+
+
+def test_a_write_relying_on_python_side_defaults_is_refused():
+    # offices.created_at has default=utcnow, which only SQLAlchemy's execution fills in
+    partial = DriverStatement(
+        lambda: sa.insert(_offices).values(code=sa.bindparam("c"), name="x", region_id=1)
+    )
+    with pytest.raises(ValueError, match="default"):
+        partial.first({"c": "X"})
