@@ -1,6 +1,6 @@
-"""What every issue operation checks in what it is given: texts within their limits, times
-with a zone, an owner who may own the office's issues, an active category. Errors are
-collected per field, so one answer (422 `fields`) names every problem at once."""
+"""What issue operations check in what they are given, beyond texts (app.core.fields): times
+with a zone, an owner who may own the office's issues, an active category. Errors are collected
+per field, so one answer (422 `fields`) names every problem at once."""
 
 from __future__ import annotations
 
@@ -24,17 +24,6 @@ class Actor(Placed, Protocol):
 
     @property
     def id(self) -> int: ...
-
-
-def clean_text(
-    value: Any, field: str, errors: dict[str, str], *, limit: int, required: bool
-) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        errors[field] = "required"
-    elif len(text) > limit:
-        errors[field] = f"at most {limit} characters"
-    return text
 
 
 def aware_time(value: datetime | None, field: str, errors: dict[str, str]) -> datetime | None:

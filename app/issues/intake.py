@@ -17,11 +17,12 @@ from app.auth.models import User
 from app.core.audit import AuditEvent
 from app.core.driver_sql import DriverStatement
 from app.core.errors import ValidationFailed
+from app.core.fields import clean_text
 from app.core.scoping import KINDS, Scope
 from app.customers.models import Customer
 from app.db import utcnow
 from app.extensions import db
-from app.issues.inputs import MAX_TEXT, MAX_TITLE, Actor, aware_time, clean_text, valid_owner
+from app.issues.inputs import MAX_TEXT, MAX_TITLE, Actor, aware_time, valid_owner
 from app.issues.models import CHANNELS, PRIORITIES, Issue
 from app.issues.numbering import counter_cte, ensure_counter, next_number, number_prefix
 from app.issues.reference import ReferenceData, reference_data, reference_data_at, stamp_column

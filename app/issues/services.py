@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, InvalidTransitionError, ValidationFailed
+from app.core.fields import clean_text
 from app.core.scoping import Scope, get_scoped
 from app.db import utcnow
 from app.extensions import db
@@ -24,7 +25,6 @@ from app.issues.inputs import (
     OWNER_ROLES,
     active_category,
     aware_time,
-    clean_text,
     valid_owner,
 )
 from app.issues.intake import accept_issue
