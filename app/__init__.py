@@ -33,6 +33,10 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
         # behind N proxies of our own, the client is the N-th address from the right of
         # X-Forwarded-For; without this setting the header is ignored (a client can write it)
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
+    from app.api import PREFIX as API_PREFIX
+    from app.core.cookie_session import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface(unread_prefix=API_PREFIX + "/")
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)

@@ -90,6 +90,8 @@ class Config:
             "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
             # envelope sender of outgoing mail, VERP-tagged per message; late bounces come here
             "MAIL_BOUNCE_ADDRESS": os.environ.get("MAIL_BOUNCE_ADDRESS", ""),
+            # the mailbox that address delivers to, read by the read-bounces job (IMAP)
+            "BOUNCE_MAILBOX_URL": os.environ.get("BOUNCE_MAILBOX_URL", ""),
             "TIMEZONE": os.environ.get("TIMEZONE", "Asia/Shanghai"),
             "SCHEDULER_ENABLED": env_bool("SCHEDULER_ENABLED"),
             "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE"),

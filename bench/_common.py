@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,3 +84,26 @@ def make_app(url: str) -> Any:
 
         upgrade()
     return app
+
+
+@contextmanager
+def kept_databases(
+    directory: Path, include_pg: bool, *, stem: str
+) -> Iterator[list[tuple[str, str]]]:
+    """The databases of a benchmark's --keep DIR: a SQLite file there (STEM.db) and a
+    PostgreSQL database whose name is stored there (created on first use). Nothing is dropped:
+    a later run measures them again without loading them."""
+    directory.mkdir(parents=True, exist_ok=True)
+    urls = [("sqlite", f"sqlite:///{directory / f'{stem}.db'}")]
+    if include_pg and postgres_available():
+        name_file = directory / "pg-database"
+        if not name_file.exists():
+            name = f"bench_{stem}_{uuid.uuid4().hex[:8]}"
+            admin = sa.create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            admin.dispose()
+            name_file.write_text(name)
+        name = name_file.read_text().strip()
+        urls.append(("postgresql", sa.make_url(PG_BASE).set(database=name).render_as_string(False)))
+    yield urls

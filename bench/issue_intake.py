@@ -5,7 +5,10 @@ measured the same way in the same run. Target: >= 50 % of the floor's requests/s
     .venv/bin/python bench/issue_intake.py [--seconds 10] [--clients 8] [--no-pg]
 
 Besides requests/s and latency it prints the CPU the gunicorn processes spent per request
-(PostgreSQL's own server processes not included), which a busy machine disturbs far less.
+(PostgreSQL's own server processes not included), which a busy machine disturbs far less, and
+the whole machine's CPU per request (clients, workers and PostgreSQL together): with the two
+cores saturated, the requests/s ratio follows the ratio of that figure, and other work on the
+machine inflates it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,11 +88,9 @@ def serve(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], in
     raise RuntimeError(f"{target} did not start")
 
 
-def server_cpu(proc: subprocess.Popen[bytes]) -> float:
-    """CPU seconds used so far by the gunicorn master and its workers (Linux /proc; 0 where
-    there is none). Read before and after the timed load: the difference divided by the
-    requests is the server's CPU per request, which a busy machine disturbs far less than
-    requests per second."""
+def processes_cpu(match: Callable[[int, int, str], bool]) -> float:
+    """CPU seconds used so far by the processes `match(pid, ppid, command name)` picks (Linux
+    /proc; 0 where there is none)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
@@ -98,11 +100,35 @@ def server_cpu(proc: subprocess.Popen[bytes]) -> float:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
-        pid, ppid = int(entry.name), int(fields[1])
-        if proc.pid in (pid, ppid):
+        if match(int(entry.name), int(fields[1]), comm):
             total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
     return total
+
+
+def server_cpu(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds used so far by the gunicorn master and its workers. Read before and after
+    the timed load: the difference divided by the requests is the server's CPU per request,
+    which a busy machine disturbs far less than requests per second."""
+    return processes_cpu(lambda pid, ppid, _comm: proc.pid in (pid, ppid))
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL server processes."""
+    return processes_cpu(lambda _pid, _ppid, comm: comm == "postgres")
+
+
+def machine_cpu() -> float:
+    """CPU seconds every process of the machine has used (Linux /proc/stat; 0 elsewhere):
+    clients, server workers and the database server together. On a machine the load keeps
+    busy, requests/s follow this figure per request."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -175,11 +201,14 @@ def main() -> None:
             floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
             try:
                 load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2, timeout=120)
-                before = server_cpu(floor)
+                before, machine_before, db_before = server_cpu(floor), machine_cpu(), postgres_cpu()
                 f_rps, f_lat, f_err = load(
                     floor_port, "/floor", {"title": "来电"}, {}, args.seconds, args.clients
                 )
-                f_cpu = (server_cpu(floor) - before) / max(1, len(f_lat) + f_err) * 1000
+                f_requests = max(1, len(f_lat) + f_err)
+                f_cpu = (server_cpu(floor) - before) / f_requests * 1000
+                f_all = (machine_cpu() - machine_before) / f_requests * 1000
+                f_db = (postgres_cpu() - db_before) / f_requests * 1000
             finally:
                 stop(floor)
             env = {"DATABASE_URL": url, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": "0"}
@@ -195,11 +224,18 @@ def main() -> None:
             headers = {"Authorization": f"Bearer {token}"}
             try:
                 load(port, "/api/v1/issues", body, headers, 1, 2, timeout=120)
-                before = server_cpu(server)
+                before, machine_before, db_before = (
+                    server_cpu(server),
+                    machine_cpu(),
+                    postgres_cpu(),
+                )
                 a_rps, a_lat, a_err = load(
                     port, "/api/v1/issues", body, headers, args.seconds, args.clients
                 )
-                a_cpu = (server_cpu(server) - before) / max(1, len(a_lat) + a_err) * 1000
+                a_requests = max(1, len(a_lat) + a_err)
+                a_cpu = (server_cpu(server) - before) / a_requests * 1000
+                a_all = (machine_cpu() - machine_before) / a_requests * 1000
+                a_db = (postgres_cpu() - db_before) / a_requests * 1000
             finally:
                 stop(server)
             if not f_lat or not a_lat:
@@ -208,13 +244,15 @@ def main() -> None:
             print(
                 f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
                 f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  "
-                f"errors {f_err}   server CPU {f_cpu:.2f} ms/req"
+                f"errors {f_err}   CPU/req: server {f_cpu:.2f} ms  postgres {f_db:.2f} ms  "
+                f"machine {f_all:.2f} ms"
             )
             print(
                 f"{label:<11} POST /api/v1/issues     {a_rps:7.1f} req/s  p50 "
                 f"{percentile(a_lat, 50):6.1f} ms  p95 {percentile(a_lat, 95):6.1f} ms  "
-                f"errors {a_err}   server CPU {a_cpu:.2f} ms/req   = {a_rps / f_rps:.0%} of the "
-                f"floor"
+                f"errors {a_err}   CPU/req: server {a_cpu:.2f} ms  postgres {a_db:.2f} ms  "
+                f"machine {a_all:.2f} ms   "
+                f"= {a_rps / f_rps:.0%} of the floor"
             )
 
 

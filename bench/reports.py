@@ -30,9 +30,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -42,9 +39,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import (
-    PG_BASE,
+    kept_databases,
     make_app,
-    postgres_available,
     scratch_databases,
     summary,
     timed,
@@ -716,26 +712,6 @@ def _rss(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} for {pid}")
 
 
-@contextmanager
-def kept_databases(directory: Path, include_pg: bool) -> Iterator[list[tuple[str, str]]]:
-    """The databases of --keep DIR: a SQLite file there and a PostgreSQL database whose name is
-    stored there (created on first use). Nothing is dropped."""
-    directory.mkdir(parents=True, exist_ok=True)
-    urls = [("sqlite", f"sqlite:///{directory / 'reports.db'}")]
-    if include_pg and postgres_available():
-        name_file = directory / "pg-database"
-        if not name_file.exists():
-            name = f"bench_reports_{uuid.uuid4().hex[:8]}"
-            admin = sa.create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            admin.dispose()
-            name_file.write_text(name)
-        name = name_file.read_text().strip()
-        urls.append(("postgresql", sa.make_url(PG_BASE).set(database=name).render_as_string(False)))
-    yield urls
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
@@ -752,7 +728,7 @@ def main() -> None:
         f" over two years, six offices; week {WEEK}, month {MONTH}; {datetime.now(UTC).date()}"
     )
     databases = (
-        kept_databases(args.keep, not args.no_pg)
+        kept_databases(args.keep, not args.no_pg, stem="reports")
         if args.keep
         else scratch_databases(include_pg=not args.no_pg)
     )

@@ -9,7 +9,13 @@ Measures, beside bare SQL references in the same run:
 - repeat candidates while typing (app.voice.repeats.find_candidates: same customer, or same
   office and category, last 30 days, ranked by bigram similarity), p95 (target <= 50 ms).
 
-    .venv/bin/python bench/voice_inbox.py [--n 1000000] [--repeat 200] [--no-pg]
+    .venv/bin/python bench/voice_inbox.py [--n 1000000] [--repeat 200] [--no-pg] [--no-sqlite]
+        [--keep DIR [--load-only]]
+
+--keep DIR loads into DIR/voice_inbox.db and a PostgreSQL database named in DIR/pg-database and
+keeps them, so that the load (8 to 19 minutes at 1,000,000 voices) can run while the machine
+is busy and the measurement later, when it is quiet: a second run with the same DIR measures
+without loading.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._common import make_app, scratch_databases, summary, timed
+from bench._common import kept_databases, make_app, scratch_databases, summary, timed
 
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 CHANNELS = ("hotline", "service_request", "return", "web", "interview", "survey")
@@ -271,15 +277,30 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--no-pg", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--keep", type=Path, metavar="DIR")
+    parser.add_argument("--load-only", action="store_true", help="with --keep: load, measure later")
     args = parser.parse_args()
-    with scratch_databases(include_pg=not args.no_pg) as urls:
+    databases = (
+        kept_databases(args.keep, not args.no_pg, stem="voice_inbox")
+        if args.keep
+        else scratch_databases(include_pg=not args.no_pg)
+    )
+    with databases as urls:
         for label, url in urls:
             if label == "sqlite" and args.no_sqlite:
                 continue
             app = make_app(url)
-            started = time.perf_counter()
-            load(app, args.n)
-            print(f"{label}: loaded in {time.perf_counter() - started:.0f} s")
+            marker = args.keep / f"loaded-{label}" if args.keep else None
+            if marker is not None and marker.exists():
+                print(f"{label}: kept database, {marker.read_text().strip()}")
+            else:
+                started = time.perf_counter()
+                load(app, args.n)
+                print(f"{label}: loaded in {time.perf_counter() - started:.0f} s")
+                if marker is not None:
+                    marker.write_text(f"{args.n:,} voices")
+            if args.load_only:
+                continue
             measure(app, label, args.repeat)
             with app.app_context():
                 from app.extensions import db

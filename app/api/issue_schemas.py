@@ -9,8 +9,10 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api.schemas import ErrorSchema, PageArgs, Timestamp, page_schema
+from app.issues.inputs import MAX_TEXT, MAX_TITLE
+from app.issues.intake import AcceptedIssue
 from app.issues.models import CHANNELS, CONTACT_DIRECTIONS, PRIORITIES, STATUSES
-from app.issues.services import CONTACT_CHANNELS, MAX_TEXT, MAX_TITLE, AcceptedIssue
+from app.issues.services import CONTACT_CHANNELS
 
 Aware = fields.AwareDateTime
 

@@ -30,6 +30,7 @@ from app.core.scoping import Scope
 from app.core.uow import reads_apart
 from app.db import utcnow
 from app.extensions import db
+from app.issues import intake as intake_service
 from app.issues import queries, services
 from app.issues.models import Issue
 from app.voice import services as voice_services
@@ -103,7 +104,7 @@ def create_issue() -> Response:
             if data["voice_id"] is not None
             else None
         )
-        intake = services.prepare_intake(
+        intake = intake_service.prepare_intake(
             actor=api_principal(),
             customer_id=data["customer_id"],
             title=data["title"],
@@ -118,7 +119,7 @@ def create_issue() -> Response:
             voice_id=data["voice_id"],
             owner_id=data["owner_id"],
         )
-    accepted = services.write_intake(intake)
+    accepted = intake_service.write_intake(intake)
     if voice is not None:  # linked both ways
         issue = db.session.get_one(Issue, accepted.id)
         voice_services.link_raised_issue(api_user(), voice, issue)

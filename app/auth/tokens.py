@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.auth.models import ApiToken, User
+from app.core.driver_sql import DriverStatement
 from app.db import utcnow
 from app.extensions import db
 
@@ -67,15 +68,18 @@ class Principal:
 
 _users = User.__table__.c
 _tokens = ApiToken.__table__.c
-_PRINCIPAL_BY_TOKEN = (
-    sa.select(_users.id, _users.role, _users.office_id, _users.region_id)
-    .join_from(User.__table__, ApiToken.__table__, _tokens.user_id == _users.id)
-    .where(
-        _tokens.token_hash == sa.bindparam("digest"),
-        _tokens.revoked_at.is_(None),
-        _users.active.is_(True),
+# every API request runs it: on the driver's cursor (app.core.driver_sql)
+_PRINCIPAL_BY_TOKEN = DriverStatement(
+    lambda: (
+        sa.select(_users.id, _users.role, _users.office_id, _users.region_id)
+        .join_from(User.__table__, ApiToken.__table__, _tokens.user_id == _users.id)
+        .where(
+            _tokens.token_hash == sa.bindparam("digest"),
+            _tokens.revoked_at.is_(None),
+            _users.active.is_(True),
+        )
+        .limit(1)
     )
-    .limit(1)
 )
 
 
@@ -84,7 +88,7 @@ def token_principal(plaintext: str) -> Principal | None:
     Principal: one Core statement, no ORM object."""
     if not _plausible(plaintext):
         return None
-    row = db.session.connection().execute(_PRINCIPAL_BY_TOKEN, {"digest": _hash(plaintext)}).first()
+    row = _PRINCIPAL_BY_TOKEN.first({"digest": _hash(plaintext)})
     return Principal(*row) if row is not None else None
 
 

@@ -15,6 +15,7 @@ from app.contacts.models import LANGUAGES, Contact, Milestone, Project
 from app.contacts.signals import milestone_done
 from app.core import audit
 from app.core.errors import InvalidTransitionError, NotFound, ValidationFailed
+from app.core.fields import clean_text
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.db import utcnow
@@ -39,26 +40,19 @@ def clean_email(value: Any, errors: dict[str, str], field: str = "email") -> str
         return None
 
 
-def _text(value: Any, field: str, errors: dict[str, str], limit: int, required: bool) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if required and not text:
-        errors[field] = "required"
-    elif len(text) > limit:
-        errors[field] = f"at most {limit} characters"
-    return text
-
-
 def _clean_contact(values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     if "name" in values:
-        out["name"] = _text(values["name"], "name", errors, 120, required=True)
+        out["name"] = clean_text(values["name"], "name", errors, limit=120, required=True)
     if "role" in values:
-        out["role"] = _text(values["role"], "role", errors, 120, required=False) or None
+        out["role"] = clean_text(values["role"], "role", errors, limit=120, required=False) or None
     if "email" in values:
         out["email"] = clean_email(values["email"], errors)
     if "phone" in values:
-        out["phone"] = _text(values["phone"], "phone", errors, 64, required=False) or None
+        out["phone"] = (
+            clean_text(values["phone"], "phone", errors, limit=64, required=False) or None
+        )
     if "language" in values:
         out["language"] = values["language"] or "zh"
         if out["language"] not in LANGUAGES:
@@ -142,7 +136,7 @@ def add_project(
     scope = Scope.for_user(actor)
     customer = _customer(actor, customer_id)
     errors: dict[str, str] = {}
-    name = _text(name, "name", errors, 200, required=True)
+    name = clean_text(name, "name", errors, limit=200, required=True)
     office = _office(scope, office_code, customer.office)
     if office is None:
         errors["office"] = "unknown office"
@@ -165,7 +159,7 @@ def add_milestone(
 ) -> Milestone:
     project = get_project(actor, project_id)
     errors: dict[str, str] = {}
-    name = _text(name, "name", errors, 200, required=True)
+    name = clean_text(name, "name", errors, limit=200, required=True)
     if due_date is not None and not isinstance(due_date, date):
         errors["due_date"] = "a date (YYYY-MM-DD)"
     if errors:

@@ -60,6 +60,13 @@ def read(name: str) -> str | None:
     return stamp
 
 
+def stamp_column(name: str) -> sa.ScalarSelect[Any]:
+    """The stamp of `name` as a column of another query: a caller that reads a stamp on every
+    request can take it with the query it runs anyway, one round trip less than read(). The
+    caller flushes first, as read() does."""
+    return sa.select(_table.c.stamp).where(_table.c.name == name).scalar_subquery()
+
+
 def bump(name: str, session: Session | None = None) -> str:
     """A new stamp for `name`, written in the session's current transaction (an upsert, so
     a missing row is created and two writers never collide)."""

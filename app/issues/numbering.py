@@ -12,6 +12,7 @@ import contextlib
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.core.driver_sql import DriverStatement
 from app.extensions import db
 from app.issues.models import IssueCounter
 
@@ -43,14 +44,19 @@ def ensure_counter(office_id: int, year: int) -> None:
         db.session.execute(sa.insert(_table).values(office_id=office_id, year=year, last_number=0))
 
 
+# on the driver's cursor of the session's connection: it runs on every intake (SQLite)
+_DRIVER_BUMP = DriverStatement(lambda: _BUMP)
+
+
 def next_number(office_id: int, office_code: str, year: int) -> str:
     key = {"counter_office": office_id, "counter_year": year}
-    # on the session's connection: nothing of the ORM is involved, so spare its overhead
-    value = db.session.connection().execute(_BUMP, key).scalar()
-    if value is None:
+    row = _DRIVER_BUMP.first(key)
+    if row is None:
         ensure_counter(office_id, year)
-        value = db.session.connection().execute(_BUMP, key).scalar_one()
-    return format_number(office_code, year, value)
+        row = _DRIVER_BUMP.first(key)
+        if row is None:  # ensure_counter made it, or another intake did
+            raise RuntimeError("the office's issue counter is missing")
+    return format_number(office_code, year, row.last_number)
 
 
 def counter_cte() -> sa.CTE:

@@ -184,7 +184,18 @@ def _load(stamp: str | None) -> ReferenceData:
 
 def reference_data() -> ReferenceData:
     """Categories and SLA targets, from this process's cache when its stamp is current."""
-    stamp = versions.read(STAMP)
+    return reference_data_at(versions.read(STAMP))
+
+
+def stamp_column() -> sa.ScalarSelect[Any]:
+    """The reference data's stamp, to read beside a query of one's own (intake does, with the
+    customer): give it to reference_data_at()."""
+    return versions.stamp_column(STAMP)
+
+
+def reference_data_at(stamp: str | None) -> ReferenceData:
+    """Categories and SLA targets for the stamp this transaction has just read (by
+    stamp_column() or versions.read), from the cache when the stamp matches it."""
     cache: dict[str, ReferenceData] = current_app.extensions.setdefault(_CACHE_KEY, {})
     cached = cache.get("data")
     if stamp is not None and cached is not None and cached.stamp == stamp:

@@ -1,14 +1,16 @@
 """Late bounces: delivery-status notifications (RFC 3464, `multipart/report;
 report-type=delivery-status`) that arrive after the mail server accepted a message.
 
-Intake: `flask surveys bounces PATH` reads a message file, an mbox, a Maildir or a directory of
-message files (app.surveys.cli). Each notification is parsed with the stdlib `email` package and
-matched to its outbox message by the message's random bounce token (app.core.mailer): first the
-VERP tag of the address the notification was sent to (`bounces+vt-TOKEN@…`, when
-MAIL_BOUNCE_ADDRESS is set), then the Message-ID of the original in the returned headers
-(`text/rfc822-headers` or `message/rfc822`), then the notification's In-Reply-To/References.
-The token is 128 random bits and is not the survey link's secret: a forged notification cannot
-name somebody else's message, and reading one's own Message-ID opens no survey.
+Intake: the `read-bounces` job fetches them from BOUNCE_MAILBOX_URL over IMAP
+(app.surveys.bounce_mailbox), and `flask surveys bounces PATH` reads a message file, an mbox, a
+Maildir or a directory of message files (app.surveys.cli). Each notification is parsed with the
+stdlib `email` package and matched to its outbox message by the message's random bounce token
+(app.core.mailer): first the VERP tag of the address the notification was sent to
+(`bounces+vt-TOKEN@…`, when MAIL_BOUNCE_ADDRESS is set), then the Message-ID of the original in
+the returned headers (`text/rfc822-headers` or `message/rfc822`), then the notification's
+In-Reply-To/References. The token is 128 random bits and is not the survey link's secret: a
+forged notification cannot name somebody else's message, and reading one's own Message-ID opens
+no survey.
 
 Only `Action: failed` counts: a 5.x.x status is a hard bounce (the address does not work: no
 more reminders go to it), a 4.x.x status a soft one (the server gave up on a transient

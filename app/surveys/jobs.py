@@ -19,6 +19,7 @@ from app.surveys import (
     events,  # noqa: F401  (the milestone receiver, for job-only processes)
     ratelimit,
 )
+from app.surveys.bounce_mailbox import BounceMailbox, read_mailbox
 from app.surveys.campaigns import is_open
 from app.surveys.invitations import catch_up_events, close_due, due_wave, send_reminders, send_wave
 from app.surveys.models import Campaign
@@ -112,6 +113,22 @@ def close_campaigns(now: datetime) -> dict[str, Any]:
             at=now,
         )
     return {"closed": len(closed)}
+
+
+@register_job(
+    "read-bounces",
+    cron={"minute": "*/10"},
+    period=every_n_minutes(10),
+    description=(
+        "Read late bounces (delivery-status notifications) from BOUNCE_MAILBOX_URL over IMAP"
+        " and mark the invitations they are about; nothing to do when it is not set."
+    ),
+)
+def read_bounces(now: datetime) -> dict[str, Any]:
+    url = current_app.config.get("BOUNCE_MAILBOX_URL")
+    if not url:
+        return {"skipped": "BOUNCE_MAILBOX_URL not set"}
+    return dict(read_mailbox(BounceMailbox.from_url(url), now))
 
 
 @register_job(

@@ -93,3 +93,22 @@ def test_api_writes_need_no_csrf_token_and_cookies_do_not_help(
     assert refused.get_json()["error"]["code"] == "unauthorized"
     created = client.post("/api/v1/customers", json={"name": "张伟"}, headers=api_headers(user))
     assert created.status_code == 201
+
+
+def test_an_api_request_leaves_the_session_cookie_unread(
+    client, make_office, make_user, api_headers, login_as
+):
+    """A signed-in browser's cookie is neither read nor rewritten by the API (who asks is the
+    token's business); the pages still read it."""
+    from flask import session
+
+    user = make_user("agent", office=make_office())
+    login_as(user)
+    with client:
+        response = client.get("/api/v1/customers", headers=api_headers(user))
+        assert response.status_code == 200
+        assert dict(session) == {}
+        assert "Set-Cookie" not in response.headers
+    with client:
+        assert client.get("/issues/").status_code == 200
+        assert "_user_id" in session

@@ -1,4 +1,5 @@
-"""A sent campaign and the tokens of its links, for the answer page tests."""
+"""A sent campaign and the tokens of its links, for the answer page tests; the same campaign
+delivered, for the bounce tests (bounce_samples)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.extensions import db
 from app.surveys import campaigns, services
 from app.surveys.invitations import invite_audience
 from app.surveys.models import Campaign
+from tests.surveys.bounce_samples import delivered  # noqa: F401  (a fixture)
 from tests.surveys.helpers import design
 
 
