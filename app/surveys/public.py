@@ -180,7 +180,7 @@ def _page(
     pages = drafts.paginate(asked.questions)
     if kept is None:
         # a questionnaire on one page has no draft: its one form is the whole answer
-        kept = drafts.load(invitation.id) if len(pages) > 1 else drafts.Kept({}, 1)
+        kept = drafts.kept(link) if len(pages) > 1 else drafts.Kept({}, 1)
     number = drafts.clamp(kept.page if page is None else page, len(pages))
     cookie = request.cookies.get(COOKIE, "")
     return render_template(
@@ -290,7 +290,7 @@ def submit_form() -> Any:
     raw = request.form.to_dict()
     pages = drafts.paginate(questionnaire(invitation.survey_id).questions)
     paged = "_page" in raw and len(pages) > 1
-    kept = drafts.load(invitation.id) if len(pages) > 1 else drafts.Kept({}, 1)
+    kept = drafts.kept(link) if len(pages) > 1 else drafts.Kept({}, 1)
     number = drafts.clamp(raw.get("_page"), len(pages)) if paged else len(pages)
     on_page = pages[number - 1] if paged else None
     action = raw.get("_action", "send")
@@ -358,7 +358,7 @@ def submit_with_token(token: str) -> Any:
         return jsonify({"status": "recorded"}), 200
     if link.invitation.responded_at is not None:
         return _thanks()
-    kept = drafts.load(link.invitation.id)
+    kept = drafts.kept(link)
     answers = drafts.merged(kept, None, request.form.to_dict())
     try:
         _submit(link, answers, strict=False)
