@@ -163,6 +163,17 @@ def _message(error: str) -> str:
     return str(_("This answer is not valid."))
 
 
+def _end_reads() -> None:
+    """End the request's transaction with COMMIT before rendering; nothing is pending by then
+    (every caller has committed or rolled back its writes, the page itself only reads).
+    Leaving it to the teardown's ROLLBACK cost the database server more than the whole page:
+    psycopg forgets every statement it has prepared on a connection at each ROLLBACK, so the
+    link's lookup was planned anew on every request (1 ms of the server's CPU on PostgreSQL,
+    where running it takes 0.1 ms). The page's objects are plain copies, which a commit does
+    not expire, and the connection goes back to the pool before the template runs."""
+    db.session.commit()
+
+
 def _page(
     link: Link,
     *,
@@ -183,6 +194,7 @@ def _page(
         kept = drafts.kept(link) if len(pages) > 1 else drafts.Kept({}, 1)
     number = drafts.clamp(kept.page if page is None else page, len(pages))
     cookie = request.cookies.get(COOKIE, "")
+    _end_reads()
     return render_template(
         "surveys/answer.html",
         survey=asked,

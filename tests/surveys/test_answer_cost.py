@@ -121,3 +121,28 @@ def test_used_up_bad_links_fill_up_the_clients_allowance_for_every_process(app):
         assert not ratelimit.hit("all", "192.0.2.4", now)
         assert ratelimit.hit("all", "192.0.2.5", now)  # a neighbour is not affected
         assert ratelimit.hit("all", "192.0.2.4", now + timedelta(minutes=10))
+
+
+def test_the_page_ends_its_reads_with_a_commit(client, sent):
+    """psycopg forgets a connection's prepared statements at each ROLLBACK: a page that left
+    its read transaction to the teardown's rollback had the link query planned anew on every
+    request (most of the database server's CPU per page on PostgreSQL)."""
+    client.get(f"/s/{sent['tokens']['王']}")
+    ends: list[str] = []
+
+    def commit(_conn):
+        ends.append("commit")
+
+    def rollback(_conn):
+        ends.append("rollback")
+
+    sa.event.listen(db.engine, "commit", commit)
+    sa.event.listen(db.engine, "rollback", rollback)
+    try:
+        for page in ("/s/", "/s/?page=2"):
+            ends.clear()
+            assert client.get(page).status_code == 200
+            assert ends == ["commit"], page
+    finally:
+        sa.event.remove(db.engine, "commit", commit)
+        sa.event.remove(db.engine, "rollback", rollback)
