@@ -64,8 +64,11 @@ def create_app(config: type[Config] | None = None, **overrides: Any) -> Flask:
         from app.core.nav import nav_for
 
         if has_request_context() and request.blueprint in PUBLIC_BLUEPRINTS:
-            # a customer's page has no staff navigation: skip 36 translations per page
-            return {"current_locale": str(get_locale() or "zh")}
+            # a customer's page has no staff navigation: skip 36 translations per page; and
+            # its strings are looked up in the request's catalogue found once per page
+            from app.core.i18n import page_gettext
+
+            return {"current_locale": str(get_locale() or "zh"), "gettext": page_gettext()}
         user = current_user
         signed_in = getattr(user, "is_authenticated", False)
         return {

@@ -12,7 +12,8 @@
      share one counter row (the worst case: everyone behind one NAT);
    - spread: the app runs with TRUSTED_PROXIES=1 (as behind nginx) and each customer's requests
      carry their own X-Forwarded-For address, under the default limits (120/20 per 10 min).
-   The gunicorn workers' CPU time is read from /proc before and after: CPU ms per request.
+   The gunicorn workers' CPU time is read from /proc before and after: CPU ms per request;
+   on PostgreSQL also the CPU of the database server processes serving the benchmark's database.
 2. A campaign's results (invited, responded, NPS, CSAT, weighted index with margins) at
    200,000 answers, beside the bare GROUP BY the figures rest on.
 
@@ -154,6 +155,42 @@ def workers_cpu_ms(master: int) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
     return total * 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_ms(url: str) -> dict[int, float]:
+    """PostgreSQL only: CPU time (ms) of each server process connected to the benchmark's
+    database, by pid ({} on SQLite, or when /proc cannot tell). The database server runs on
+    the same two cores as the workers, so its share of a request matters as much as theirs."""
+    if not url.startswith("postgresql"):
+        return {}
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            found = {}
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                found[pid] = (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+            return found
+    finally:
+        engine.dispose()
+
+
+def database_cpu_line(before: dict[int, float], after: dict[int, float], requests: int) -> str:
+    """ ", database CPU x ms/request" for the server processes seen before and after the load
+    (the pools connect during the warm-up); "" on SQLite."""
+    if not before:
+        return ""
+    spent = sum(after[pid] - before[pid] for pid in before if pid in after)
+    return f", database CPU {spent / max(requests, 1):.2f} ms/request"
 
 
 def _request(
@@ -448,15 +485,18 @@ def floor_run(url: str, label: str, seconds: float, clients: int) -> str:
     floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE_URL": floor_url})
     try:
         load(floor_port, "/floor", {"title": "warm-up"}, {}, 1, 2)
+        db_before = database_cpu_ms(floor_url)
         cpu_before = workers_cpu_ms(floor.pid)
         f_rps, f_lat, f_err = load(floor_port, "/floor", {"title": "答卷"}, {}, seconds, clients)
         cpu = workers_cpu_ms(floor.pid) - cpu_before
+        db_after = database_cpu_ms(floor_url)
     finally:
         stop(floor)
     return (
         f"{label:<11} floor (bare insert)     {f_rps:7.1f} req/s  p50 "
         f"{percentile(f_lat, 50):6.1f} ms  p95 {percentile(f_lat, 95):6.1f} ms  workers' CPU "
-        f"{cpu / max(len(f_lat), 1):.2f} ms/request  errors {f_err}"
+        f"{cpu / max(len(f_lat), 1):.2f} ms/request"
+        f"{database_cpu_line(db_before, db_after, len(f_lat))}  errors {f_err}"
     )
 
 
@@ -476,11 +516,13 @@ def answer_run(
     try:
         wait_ready(port)
         answer_load(port, tokens[:20], 2, 2, path=args.path, spread=spread)  # warm-up
+        db_before = database_cpu_ms(url)
         cpu_before = workers_cpu_ms(server.pid)
         result = answer_load(
             port, tokens[20:], args.seconds, args.clients, path=args.path, spread=spread, first=20
         )
         cpu = workers_cpu_ms(server.pid) - cpu_before
+        db_after = database_cpu_ms(url)
     finally:
         stop(server)
     lat = result["lat"]
@@ -500,7 +542,8 @@ def answer_run(
     lines.append(
         f"{label:<11} answer page ({name}): {result['customers']} customers "
         f"({result['customers_per_s']:.1f}/s), {requests} requests, workers' CPU "
-        f"{cpu / max(requests, 1):.2f} ms/request, errors {len(errors)}"
+        f"{cpu / max(requests, 1):.2f} ms/request"
+        f"{database_cpu_line(db_before, db_after, requests)}, errors {len(errors)}"
         + (f" ({', '.join(sorted(set(errors))[:5])})" if errors else "")
     )
     return lines

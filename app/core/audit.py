@@ -50,6 +50,28 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
     }
 
 
+def _values(
+    actor_id: int | None,
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    changes: Mapping[str, Any] | None,
+    office_id: int | None,
+    at: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "actor_id": actor_id,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "action": action,
+        "changes": {
+            k: v if isinstance(v, list) else _jsonable(v) for k, v in (changes or {}).items()
+        },
+        "office_id": office_id,
+        "at": at or utcnow(),
+    }
+
+
 def event(
     *,
     actor_id: int | None,
@@ -61,15 +83,7 @@ def event(
     at: datetime | None = None,
 ) -> AuditEvent:
     """An audit row, not yet in any session (see record)."""
-    return AuditEvent(
-        actor_id=actor_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        action=action,
-        changes={k: v if isinstance(v, list) else _jsonable(v) for k, v in (changes or {}).items()},
-        office_id=office_id,
-        at=at or utcnow(),
-    )
+    return AuditEvent(**_values(actor_id, entity_type, entity_id, action, changes, office_id, at))
 
 
 def record(
@@ -94,6 +108,27 @@ def record(
     )
     db.session.add(row)
     return row
+
+
+_INSERT = sa.insert(AuditEvent.__table__)
+
+
+def write(
+    *,
+    actor_id: int | None,
+    entity_type: str,
+    entity_id: int,
+    action: str,
+    changes: Mapping[str, Any] | None = None,
+    office_id: int | None = None,
+    at: datetime | None = None,
+) -> None:
+    """The same row as record, inserted at once on the session's connection (the caller's
+    transaction) instead of at the next flush: for hot paths that hold no ORM objects, where
+    the unit of work's flush costs more CPU than the insert (the public answer page)."""
+    db.session.connection().execute(
+        _INSERT, _values(actor_id, entity_type, entity_id, action, changes, office_id, at)
+    )
 
 
 def history(entity_type: str, entity_id: int) -> list[AuditEvent]:

@@ -15,11 +15,11 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.contacts.models import Contact
@@ -63,21 +63,79 @@ class AlreadyAnswered(DomainError):
 
 
 @dataclass(frozen=True)
+class LinkedContact:
+    """The contact behind a link: what the page greets and the closed loop files under."""
+
+    id: int
+    name: str
+    language: str
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class LinkedInvitation:
+    """The invitation behind a link, a plain copy of its row: the page only reads it, and
+    loading the ORM object with its contact cost more CPU than rendering the page."""
+
+    id: int
+    purpose: str
+    campaign_id: int | None
+    survey_id: int | None
+    issue_id: int | None
+    contact_id: int
+    office_id: int
+    expires_at: datetime
+    opened_at: datetime | None
+    responded_at: datetime | None
+    contact: LinkedContact
+
+
+@dataclass(frozen=True)
 class Link:
-    invitation: Invitation
+    invitation: LinkedInvitation
     token_hash: str
+    # the customer's draft (answers as stored, page), read in the link's round trip; None
+    # when there is none (app.surveys.drafts.kept reads it)
+    draft: tuple[Any, int] | None = None
 
 
-# Built once: the statement and its eager-load options cost more to construct than to run.
+_invitations = Invitation.__table__
+_contacts = Contact.__table__
+_campaigns = Campaign.__table__
+_issues = Issue.__table__
+_drafts = Draft.__table__
+
+# Built once, Core: one round trip brings the invitation, its contact, the campaign's and the
+# issue's state and the draft, whatever the outcome; not the survey: loading that (and its
+# questions) only for real links would make a valid-but-used link slower to refuse
 _LINK_QUERY = (
-    sa.select(Invitation, Campaign.status, Campaign.close_at, Issue.status)
-    .join(InvitationToken, InvitationToken.invitation_id == Invitation.id)
-    .outerjoin(Campaign, Campaign.id == Invitation.campaign_id)
-    .outerjoin(Issue, Issue.id == Invitation.issue_id)
-    .where(InvitationToken.token_hash == sa.bindparam("token_hash"))
-    # the campaign's state comes in the same round trip; not its survey: loading that (and
-    # its questions) only for real links would make a valid-but-used link slower to refuse
-    .options(joinedload(Invitation.contact))
+    sa.select(
+        _invitations.c.id,
+        _invitations.c.purpose,
+        _invitations.c.campaign_id,
+        _invitations.c.survey_id,
+        _invitations.c.issue_id,
+        _invitations.c.contact_id,
+        _invitations.c.office_id,
+        _invitations.c.expires_at,
+        _invitations.c.opened_at,
+        _invitations.c.responded_at,
+        _contacts.c.name,
+        _contacts.c.language,
+        _contacts.c.customer_id,
+        _campaigns.c.status.label("campaign_status"),
+        _campaigns.c.close_at,
+        _issues.c.status.label("issue_status"),
+        _drafts.c.answers.label("draft_answers"),
+        _drafts.c.page.label("draft_page"),
+    )
+    .select_from(InvitationToken.__table__)
+    .join(_invitations, _invitations.c.id == InvitationToken.__table__.c.invitation_id)
+    .join(_contacts, _contacts.c.id == _invitations.c.contact_id)
+    .outerjoin(_campaigns, _campaigns.c.id == _invitations.c.campaign_id)
+    .outerjoin(_issues, _issues.c.id == _invitations.c.issue_id)
+    .outerjoin(_drafts, _drafts.c.invitation_id == _invitations.c.id)
+    .where(InvitationToken.__table__.c.token_hash == sa.bindparam("token_hash"))
 )
 
 
@@ -85,20 +143,36 @@ def find_link(
     token_hash: str, now: datetime, *, purpose: str = "survey", allow_answered: bool = False
 ) -> Link:
     """The invitation behind a token's hash, if it may be answered now (else LinkInvalid)."""
-    row = db.session.execute(_LINK_QUERY, {"token_hash": token_hash}).first()
+    row = db.session.connection().execute(_LINK_QUERY, {"token_hash": token_hash}).first()
     valid = (
         row is not None
-        and row[0].purpose == purpose
-        and row[0].expires_at > now
-        and (row[1] is None or row[1] == "open")
-        and (row[2] is None or row[2] > now)
-        and (allow_answered or row[0].responded_at is None)
+        and row.purpose == purpose
+        and row.expires_at > now
+        and (row.campaign_status is None or row.campaign_status == "open")
+        and (row.close_at is None or row.close_at > now)
+        and (allow_answered or row.responded_at is None)
         # a rating link rates a resolved issue; reopened or closed meanwhile, it is spent
-        and (row[3] is None or row[3] == "resolved" or allow_answered)
+        and (row.issue_status is None or row.issue_status == "resolved" or allow_answered)
     )
     if not valid or row is None:
         raise LinkInvalid()
-    return Link(row[0], token_hash)
+    invitation = LinkedInvitation(
+        id=row.id,
+        purpose=row.purpose,
+        campaign_id=row.campaign_id,
+        survey_id=row.survey_id,
+        issue_id=row.issue_id,
+        contact_id=row.contact_id,
+        office_id=row.office_id,
+        expires_at=row.expires_at,
+        opened_at=row.opened_at,
+        responded_at=row.responded_at,
+        contact=LinkedContact(
+            id=row.contact_id, name=row.name, language=row.language, customer_id=row.customer_id
+        ),
+    )
+    draft = None if row.draft_page is None else (row.draft_answers, int(row.draft_page))
+    return Link(invitation, token_hash, draft)
 
 
 @dataclass(frozen=True)
@@ -245,8 +319,17 @@ def check_answers(
     return clean, errors
 
 
-def _insert_once(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+@cache
+def _insert_response(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (invitation_id) DO NOTHING RETURNING id, built once per dialect
+    (building it per request cost more CPU than sending it); values come as parameters."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Response.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.invitation_id])
+        .returning(table.c.id)
+    )
 
 
 def record_response(
@@ -273,30 +356,27 @@ def record_answers(
     clean, errors = check_answers(questions, raw, strict=strict)
     if errors:
         raise ValidationFailed("Some answers are missing or not valid.", fields=errors)
-    stmt = (
-        _insert_once(db.engine.dialect.name)(Response.__table__)
-        .values(
-            invitation_id=invitation.id,
-            campaign_id=invitation.campaign_id,
-            survey_id=invitation.survey_id,
-            contact_id=invitation.contact_id,
-            office_id=invitation.office_id,
-            language=language if language in ("zh", "en") else "zh",
-            submitted_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[Response.__table__.c.invitation_id])
-        .returning(Response.__table__.c.id)
-    )
     # Core statements on the session's connection (same transaction): the ORM's handling of a
     # statement costs more CPU than running it, and nothing here needs the ORM's objects
     connection = db.session.connection()
-    response_id = connection.execute(stmt).scalar()
+    response_id = connection.execute(
+        _insert_response(db.engine.dialect.name),
+        {
+            "invitation_id": invitation.id,
+            "campaign_id": invitation.campaign_id,
+            "survey_id": invitation.survey_id,
+            "contact_id": invitation.contact_id,
+            "office_id": invitation.office_id,
+            "language": language if language in ("zh", "en") else "zh",
+            "submitted_at": now,
+        },
+    ).scalar()
     if response_id is None:
         raise AlreadyAnswered()
     by_id = {q.id: q for q in questions}
     if clean:  # one executemany of the table's insert (the ORM's splits rows by their Nones)
         connection.execute(
-            sa.insert(Answer.__table__),
+            _INSERT_ANSWER,
             [
                 {
                     "response_id": response_id,
@@ -310,11 +390,9 @@ def record_answers(
                 for qid, (number, text) in clean.items()
             ],
         )
-    drafts = connection.execute(
-        sa.delete(Draft.__table__).where(Draft.__table__.c.invitation_id == invitation.id)
-    )
-    _set_column(invitation, responded_at=now)
-    audit.record(
+    drafts = connection.execute(_DELETE_DRAFT, {"invitation_id": invitation.id})
+    connection.execute(_RESPONDED, {"invitation_id": invitation.id, "at": now})
+    audit.write(
         actor_id=None,
         entity_type="survey_response",
         entity_id=response_id,
@@ -327,7 +405,6 @@ def record_answers(
         office_id=invitation.office_id,
         at=now,
     )
-    db.session.flush()
     dissatisfied = [
         (by_id[qid], number)
         for qid, (number, _text) in clean.items()
@@ -371,14 +448,14 @@ def _open_issue(
 def _open_issue_for(
     response_id: int,
     title: str,
-    invitation: Invitation,
+    invitation: Invitation | LinkedInvitation,
     dissatisfied: Sequence[tuple[AskedQuestion | Question, int]],
     clean: Mapping[int, tuple[int | None, str | None]],
     by_id: Mapping[int, AskedQuestion | Question],
     now: datetime,
 ) -> int:
     """受理 an issue in the contact's office, by the system (actor None), linked both ways."""
-    contact: Contact = invitation.contact
+    contact: Contact | LinkedContact = invitation.contact
     lines = [f"{contact.name}: {q.text_zh} → {n}" for q, n in dissatisfied]
     comments = [f"{by_id[qid].text_zh}: {text}" for qid, (_n, text) in clean.items() if text]
     description = "\n".join([*lines, *comments])[:19_000]
@@ -410,17 +487,21 @@ def _open_issue_for(
     return int(issue.id)
 
 
-def _set_column(invitation: Invitation, **values: Any) -> None:
-    """One UPDATE of the invitation without the unit of work's flush (a fifth of a request's
-    CPU on the answer page); the loaded object is told the new values."""
-    db.session.execute(
-        sa.update(Invitation).where(Invitation.id == invitation.id).values(**values),
-        execution_options={"synchronize_session": False},
-    )
-    for name, value in values.items():
-        set_committed_value(invitation, name, value)
+_INSERT_ANSWER = sa.insert(Answer.__table__)
+# one UPDATE each, without the unit of work (the page holds no ORM invitation to flush)
+_OPENED = (
+    sa.update(_invitations)
+    .where(_invitations.c.id == sa.bindparam("invitation_id"), _invitations.c.opened_at.is_(None))
+    .values(opened_at=sa.bindparam("at", type_=_invitations.c.opened_at.type))
+)
+_RESPONDED = (
+    sa.update(_invitations)
+    .where(_invitations.c.id == sa.bindparam("invitation_id"))
+    .values(responded_at=sa.bindparam("at", type_=_invitations.c.responded_at.type))
+)
+_DELETE_DRAFT = sa.delete(_drafts).where(_drafts.c.invitation_id == sa.bindparam("invitation_id"))
 
 
-def mark_opened(invitation: Invitation, now: datetime) -> None:
+def mark_opened(invitation: LinkedInvitation, now: datetime) -> None:
     if invitation.opened_at is None:
-        _set_column(invitation, opened_at=now)
+        db.session.connection().execute(_OPENED, {"invitation_id": invitation.id, "at": now})

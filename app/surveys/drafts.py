@@ -7,8 +7,9 @@ the phone and opens the link again finds them filled in and continues on the pag
 left off. The draft is no response: nothing is counted until the last page is sent, and the
 response and the draft's deletion are one transaction (app.surveys.answers.record_answers).
 
-A draft is only read through a link that may still be answered (app.surveys.answers.find_link),
-so the drafts of expired, closed or used links are out of reach; the daily purge deletes them.
+A draft comes with the link's lookup (app.surveys.answers.find_link), which hands it out only
+for a link that may still be answered, so the drafts of expired, closed or used links are out of
+reach; the daily purge deletes them.
 A draft holds only valid answers to the questionnaire's own questions (at most 20,000
 characters of text each), so its size is bounded by the questionnaire.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,26 +55,30 @@ class Kept:
     page: int
 
 
-def load(invitation_id: int) -> Kept:
-    """What the customer has answered so far and where they continue (page 1 if nothing)."""
-    table = Draft.__table__
-    # a Core statement on the session's connection: the ORM's statement handling would cost
-    # more than this primary-key read
-    row = (
-        db.session.connection()
-        .execute(
-            sa.select(table.c.answers, table.c.page).where(table.c.invitation_id == invitation_id)
-        )
-        .first()
-    )
-    if row is None:
+def kept(link: Link) -> Kept:
+    """What the customer has answered so far and where they continue (page 1 if nothing): the
+    draft the link's lookup brought in the same round trip."""
+    if link.draft is None:
         return Kept({}, 1)
-    answers = row[0] if isinstance(row[0], dict) else {}
-    return Kept({str(k): str(v) for k, v in answers.items()}, int(row[1]))
+    answers, page = link.draft
+    if not isinstance(answers, dict):
+        answers = {}
+    return Kept({str(k): str(v) for k, v in answers.items()}, page)
 
 
 def _as_posted(number: int | None, text: str | None) -> str:
     return str(number) if number is not None else (text or "")
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """One upsert, so two tabs sending pages at once end with the later one, never an error;
+    built once per dialect (building it per request cost more CPU than sending it)."""
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Draft.__table__)
+    return insert.on_conflict_do_update(
+        index_elements=[Draft.__table__.c.invitation_id],
+        set_={name: insert.excluded[name] for name in ("answers", "page", "updated_at")},
+    )
 
 
 def save_page(
@@ -87,8 +93,8 @@ def save_page(
 ) -> dict[str, str]:
     """Keep the valid answers of one page and move the customer to page `go_to`; returns the
     errors by question key (then the customer stays on this page). `require` (going forward)
-    makes a missing required answer an error; going back keeps what there is. Flushes; the
-    caller commits."""
+    makes a missing required answer an error; going back keeps what there is. Writes at once;
+    the caller commits."""
     clean, errors = check_answers(page_questions, raw, strict=False, require=require)
     answers = dict(kept.answers)
     for q in page_questions:
@@ -99,17 +105,12 @@ def save_page(
     page = kept.page if errors else go_to
     if answers == kept.answers and page == kept.page:
         return errors
-    invitation: Invitation = link.invitation
-    values = {"answers": answers, "page": page, "updated_at": now}
-    # one upsert: two tabs sending pages at once end with the later one, never an error
-    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
-    table = Draft.__table__
+    invitation = link.invitation
     db.session.connection().execute(
-        insert(table)
-        .values(invitation_id=invitation.id, **values)
-        .on_conflict_do_update(index_elements=[table.c.invitation_id], set_=values)
+        _upsert(db.engine.dialect.name),
+        {"invitation_id": invitation.id, "answers": answers, "page": page, "updated_at": now},
     )
-    audit.record(
+    audit.write(
         actor_id=None,
         entity_type="survey_draft",
         entity_id=invitation.id,
@@ -119,7 +120,6 @@ def save_page(
         office_id=invitation.office_id,
         at=now,
     )
-    db.session.flush()
     return errors
 
 

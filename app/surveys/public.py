@@ -163,6 +163,17 @@ def _message(error: str) -> str:
     return str(_("This answer is not valid."))
 
 
+def _end_reads() -> None:
+    """End the request's transaction with COMMIT before rendering; nothing is pending by then
+    (every caller has committed or rolled back its writes, the page itself only reads).
+    Leaving it to the teardown's ROLLBACK cost the database server more than the whole page:
+    psycopg forgets every statement it has prepared on a connection at each ROLLBACK, so the
+    link's lookup was planned anew on every request (1 ms of the server's CPU on PostgreSQL,
+    where running it takes 0.1 ms). The page's objects are plain copies, which a commit does
+    not expire, and the connection goes back to the pool before the template runs."""
+    db.session.commit()
+
+
 def _page(
     link: Link,
     *,
@@ -180,9 +191,10 @@ def _page(
     pages = drafts.paginate(asked.questions)
     if kept is None:
         # a questionnaire on one page has no draft: its one form is the whole answer
-        kept = drafts.load(invitation.id) if len(pages) > 1 else drafts.Kept({}, 1)
+        kept = drafts.kept(link) if len(pages) > 1 else drafts.Kept({}, 1)
     number = drafts.clamp(kept.page if page is None else page, len(pages))
     cookie = request.cookies.get(COOKIE, "")
+    _end_reads()
     return render_template(
         "surveys/answer.html",
         survey=asked,
@@ -290,7 +302,7 @@ def submit_form() -> Any:
     raw = request.form.to_dict()
     pages = drafts.paginate(questionnaire(invitation.survey_id).questions)
     paged = "_page" in raw and len(pages) > 1
-    kept = drafts.load(invitation.id) if len(pages) > 1 else drafts.Kept({}, 1)
+    kept = drafts.kept(link) if len(pages) > 1 else drafts.Kept({}, 1)
     number = drafts.clamp(raw.get("_page"), len(pages)) if paged else len(pages)
     on_page = pages[number - 1] if paged else None
     action = raw.get("_action", "send")
@@ -358,7 +370,7 @@ def submit_with_token(token: str) -> Any:
         return jsonify({"status": "recorded"}), 200
     if link.invitation.responded_at is not None:
         return _thanks()
-    kept = drafts.load(link.invitation.id)
+    kept = drafts.kept(link)
     answers = drafts.merged(kept, None, request.form.to_dict())
     try:
         _submit(link, answers, strict=False)

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,19 +85,29 @@ def writing() -> Iterator[None]:
         sqlite_begin.reset(token)
 
 
+@cache
+def _increment_statement(dialect: str) -> Any:
+    """The counter's upsert, built once per dialect: a new client's first request on a worker
+    takes a lease, and building the statement (through the ORM) cost more than running it."""
+    table = PublicRateCounter.__table__
+    insert = _upsert(dialect)(table)
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.key, table.c.window_start],
+        set_={"count": table.c.count + insert.excluded.count},
+    ).returning(table.c.count)
+
+
 def _increment(key: str, start: datetime, by: int = 1) -> int:
     """Add `by` to the counter and return it: one upsert, committed at once, so parallel
     requests cannot slip past the limit."""
-    stmt = (
-        _upsert(db.engine.dialect.name)(PublicRateCounter)
-        .values(key=key, window_start=start, count=by)
-        .on_conflict_do_update(
-            index_elements=[PublicRateCounter.key, PublicRateCounter.window_start],
-            set_={"count": PublicRateCounter.count + by},
+    count = (
+        db.session.connection()
+        .execute(
+            _increment_statement(db.engine.dialect.name),
+            {"key": key, "window_start": start, "count": by},
         )
-        .returning(PublicRateCounter.count)
+        .scalar()
     )
-    count = db.session.execute(stmt, execution_options={"synchronize_session": False}).scalar()
     db.session.commit()
     return int(count or 0)
 

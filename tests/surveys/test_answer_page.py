@@ -78,6 +78,18 @@ def test_form_answer_is_recorded_once_and_a_retry_shows_the_same_thanks(client, 
     assert client.get(f"/s/{sent['tokens']['王']}").status_code == 404
 
 
+def test_opening_again_keeps_the_first_open(app, client, sent):
+    token = sent["tokens"]["王"]
+    _open(client, token)
+    opened = sa.select(Invitation.opened_at).where(Invitation.contact_id == sent["wang"].id)
+    db.session.rollback()
+    first = db.session.scalar(opened)
+    assert first is not None
+    _open(app.test_client(), token)  # the same e-mail opened later, on another device
+    db.session.rollback()
+    assert db.session.scalar(opened) == first
+
+
 def test_form_without_the_cookie_key_is_refused(client, sent):
     _open(client, sent["tokens"]["王"])
     assert client.post("/s/", data=GOOD).status_code == 404
