@@ -39,6 +39,18 @@ def summary(samples: list[float]) -> str:
     )
 
 
+def machine_cpu() -> float:
+    """CPU seconds every process of the machine has used (Linux /proc/stat; 0 elsewhere):
+    clients, server workers, pool processes and the database server together. On a machine
+    the load keeps busy, throughput follows this figure per request or row."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_available() -> bool:
     try:
         engine = sa.create_engine(PG_BASE)

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import make_app, percentile, scratch_databases
+from bench._common import machine_cpu, make_app, percentile, scratch_databases
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
@@ -117,18 +117,6 @@ def server_cpu(proc: subprocess.Popen[bytes]) -> float:
 def postgres_cpu() -> float:
     """CPU seconds used so far by this machine's PostgreSQL server processes."""
     return processes_cpu(lambda _pid, _ppid, comm: comm == "postgres")
-
-
-def machine_cpu() -> float:
-    """CPU seconds every process of the machine has used (Linux /proc/stat; 0 elsewhere):
-    clients, server workers and the database server together. On a machine the load keeps
-    busy, requests/s follow this figure per request."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return 0.0
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
