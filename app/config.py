@@ -64,6 +64,10 @@ class Config:
     VOICE_IMPORT_MAX_COLUMNS = 200
     VOICE_IMPORT_MAX_UNCOMPRESSED = 256 * 1024 * 1024
     VOICE_IMPORT_MAX_RATIO = 100
+    # processes building a big import's rows beside the one writing them (app.voice.import_pool):
+    # 0 = one per core, up to four; 1 = none. Files under PARALLEL_ROWS are built in-process.
+    VOICE_IMPORT_WORKERS = 0
+    VOICE_IMPORT_PARALLEL_ROWS = 10_000
     # early warning (app.warnings.signals.Thresholds): overrides of the signals' thresholds,
     # e.g. {"contract_days": 90}; docs/warnings.md lists them
     WARNING_THRESHOLDS: dict[str, float] = {}
@@ -100,6 +104,8 @@ class Config:
             # reverse proxies of our own in front of the app: their X-Forwarded-For is believed
             # (werkzeug ProxyFix) for the client address of rate limits and sign-ins
             "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+            "VOICE_IMPORT_WORKERS": env_int("VOICE_IMPORT_WORKERS", 0),
+            "VOICE_IMPORT_PARALLEL_ROWS": env_int("VOICE_IMPORT_PARALLEL_ROWS", 10_000),
             "SURVEY_CONTACT_INTERVAL_DAYS": env_int("SURVEY_CONTACT_INTERVAL_DAYS", 30),
             "SURVEY_RATE_LIMIT_ALL": env_int("SURVEY_RATE_LIMIT_ALL", 120),
             "SURVEY_RATE_LIMIT_BAD": env_int("SURVEY_RATE_LIMIT_BAD", 20),

@@ -390,12 +390,12 @@ def test_stale_progress_of_a_second_runner_rolls_its_batch_back(world):
 
 
 def test_a_reference_collision_is_retried_not_counted_as_duplicate(world, monkeypatch):
-    from app.voice import imports
+    from app.voice import import_rows
 
     do_import(world.om, csv_bytes(["内容", "第一条"]), {"text": "内容"})
     taken = voices()[0].reference
-    real = imports.new_references
-    monkeypatch.setattr(imports, "new_references", lambda n: [taken, *real(n - 1)])
+    real = import_rows.new_references
+    monkeypatch.setattr(import_rows, "new_references", lambda n: [taken, *real(n - 1)])
     summary = do_import(world.om, csv_bytes(["内容", "第二条", "第三条"]), {"text": "内容"})
     assert (summary.created, summary.duplicates) == (2, 0)
     assert len({v.reference for v in voices()}) == 3

@@ -151,3 +151,47 @@ def test_the_migrated_trigger_leaves_imported_rows_to_the_import(world):
     if not _sqlite():
         pytest.skip("SQLite only")
     assert imports._fts_trigger_skips_imports()
+
+
+def _insert_trigger_sql() -> str | None:
+    return (
+        db.session.connection()
+        .exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'voices_fts_ai'"
+        )
+        .scalar()
+    )
+
+
+def test_the_insert_trigger_set_aside_per_batch_is_back_after_an_import_and_a_crash(
+    world, small_window, monkeypatch
+):
+    """The import drops the (bulk-aware) insert trigger around each batch's insert and creates
+    it again in the same transaction: after a finished import, and after one that failed
+    mid-batch, it is there as migrated and indexes what the hotline records next."""
+    if not _sqlite():
+        pytest.skip("SQLite's FTS5 trigger")
+    migrated = _insert_trigger_sql()
+    summary = do_import(world.om, csv_bytes(ROWS), {"text": "内容"}, batch_size=10)
+    assert summary.created == 25 and _insert_trigger_sql() == migrated
+
+    real = imports._index_for_search
+    calls = {"n": 0}
+
+    def crash_on_second_batch(ctx, after_id):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("disk full")
+        return real(ctx, after_id)
+
+    monkeypatch.setattr(imports, "_index_for_search", crash_on_second_batch)
+    more = ["内容", *[f"变频器报警第{i}号" for i in range(25)]]
+    with pytest.raises(RuntimeError, match="disk full"):
+        do_import(world.om, csv_bytes(more), {"text": "内容"}, batch_size=10)
+    assert _insert_trigger_sql() == migrated
+    record_voice(
+        actor=world.agent, channel="hotline", text="来电：变频器过热停机", office_code="SH"
+    )
+    db.session.commit()
+    assert_index_matches_voices()
+    assert found(world, "变频器过热") == ["来电：变频器过热停机"]
