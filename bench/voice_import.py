@@ -3,10 +3,14 @@ several forms, phones of known and unknown customers, some bad rows) imported th
 service (app.voice.imports: read, map, validate, classify with the default keyword rules and
 the sentiment lexicon, match customers, dedup, batch insert, search index, commit with
 next_row), beside a reference measured in the same run: a bare executemany of the same number
-of rows, already built, into the voices table. Then the same file again (all duplicates).
-Target: >= 5,000 rows/s on SQLite for 100,000 rows.
+of rows, already built, into the voices table.
 
-    .venv/bin/python bench/voice_import.py [--n 100000] [--no-pg]
+Each way of loading runs on a database of its own: the reference; the import with its rows
+built in the importing process (VOICE_IMPORT_WORKERS=1); the import as configured by default
+(a pool of processes building rows while the importer writes), then the same file again (all
+duplicates). Target: >= 5,000 rows/s on SQLite for 100,000 rows.
+
+    .venv/bin/python bench/voice_import.py [--n 100000] [--workers N] [--no-pg]
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._common import make_app, scratch_databases
+from bench._common import machine_cpu, make_app, scratch_databases
 
 PHRASES = [
     "设备通电后无反应",
@@ -115,7 +119,7 @@ def prepare(app):  # type: ignore[no-untyped-def]
         return manager.id, phones
 
 
-def import_once(app, manager_id: int, data: bytes):  # type: ignore[no-untyped-def]
+def import_once(app, manager_id: int, data: bytes, workers: int | None):  # type: ignore[no-untyped-def]
     from app.auth.models import User
     from app.extensions import db
     from app.voice.importers import Limits
@@ -123,7 +127,7 @@ def import_once(app, manager_id: int, data: bytes):  # type: ignore[no-untyped-d
 
     with app.app_context():
         manager = db.session.get(User, manager_id)
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu = time.perf_counter(), machine_cpu()
         imp, table = prepare_import(
             actor=manager,
             office_code="SH",
@@ -133,8 +137,8 @@ def import_once(app, manager_id: int, data: bytes):  # type: ignore[no-untyped-d
             mapping=MAPPING,
             limits=Limits(),
         )
-        summary = run_import(imp, table, actor=manager)
-        elapsed = time.perf_counter() - start, time.process_time() - cpu
+        summary = run_import(imp, table, actor=manager, workers=workers)
+        elapsed = time.perf_counter() - start, machine_cpu() - cpu
         db.session.remove()
     return summary, elapsed
 
@@ -147,7 +151,7 @@ def reference(app, n: int) -> tuple[float, float]:
     import sqlalchemy as sa
 
     from app.extensions import db
-    from app.voice.imports import new_references
+    from app.voice.import_rows import new_references
     from app.voice.models import Voice
 
     now = datetime.now(UTC)
@@ -183,11 +187,11 @@ def reference(app, n: int) -> tuple[float, float]:
             }
             for i in range(n)
         ]
-        start, cpu = time.perf_counter(), time.process_time()
+        start, cpu = time.perf_counter(), machine_cpu()
         for k in range(0, n, 1000):
             db.session.execute(sa.insert(Voice.__table__), rows[k : k + 1000])
             db.session.commit()
-        elapsed = time.perf_counter() - start, time.process_time() - cpu
+        elapsed = time.perf_counter() - start, machine_cpu() - cpu
         db.session.remove()
     return elapsed
 
@@ -195,46 +199,57 @@ def reference(app, n: int) -> tuple[float, float]:
 def report(label: str, what: str, n: int, times: tuple[float, float], note: str = "") -> None:
     wall, cpu = times
     print(
-        f"[{label}] {what:30} {n / wall:8,.0f} rows/s  {n / cpu:8,.0f} rows/CPU-s"
+        f"[{label}] {what:34} {n / wall:8,.0f} rows/s  {cpu / n * 1e6:6.0f} µs CPU/row"
         f"  ({wall:6.2f} s){'  ' + note if note else ''}"
     )
 
 
+Line = tuple[str, tuple[float, float], str]  # what, (wall, CPU) seconds, note
+
+
+def run_mode(url: str, mode: str, n: int, workers: int) -> list[Line]:
+    """One way of loading, on a database of its own (so no mode inherits another's rows)."""
+    app = make_app(url)
+    manager_id, phones = prepare(app)
+    lines = []
+    if mode == "reference":
+        lines.append(("reference: bare executemany", reference(app, n), ""))
+    else:
+        data = make_csv(n, phones)
+        built_by = "in-process" if workers == 1 else f"by {workers} processes"
+        summary, times = import_once(app, manager_id, data, workers=workers)
+        note = f"{summary.created:,} created, {summary.rejected_count:,} rejected"
+        lines.append((f"import, rows built {built_by}", times, note))
+        if workers > 1:
+            again, times = import_once(app, manager_id, data, workers=workers)
+            note = f"{again.created:,} created, {again.duplicates:,} duplicates"
+            lines.append(("the same file again", times, note))
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+    return lines
+
+
 def main() -> None:
+    from app.voice.import_pool import default_workers
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
-    print(f"voice import, {args.n:,} rows")
-    with scratch_databases(include_pg=not args.no_pg) as urls:
-        for label, url in urls:
-            app = make_app(url)
-            manager_id, phones = prepare(app)
-            data = make_csv(args.n, phones)
-            summary, elapsed = import_once(app, manager_id, data)
-            again, elapsed2 = import_once(app, manager_id, data)
-            floor = reference(app, args.n)
-            print(f"[{label}] file {len(data) / 1e6:.1f} MB; rows/s by the wall clock, and per")
-            print(f"[{label}] CPU-second of this process (less sensitive to a busy machine)")
-            report(label, "reference: bare executemany", args.n, floor)
-            report(
-                label,
-                "import (first time)",
-                args.n,
-                elapsed,
-                f"{summary.created:,} created, {summary.rejected_count:,} rejected",
-            )
-            report(
-                label,
-                "import (same file again)",
-                args.n,
-                elapsed2,
-                f"{again.created:,} created, {again.duplicates:,} duplicates",
-            )
-            with app.app_context():
-                from app.extensions import db
-
-                db.engine.dispose()
+    print(f"voice import, {args.n:,} rows; pool of {args.workers} processes")
+    results: dict[str, list[Line]] = {}
+    for mode, workers in (("reference", 0), ("import", 1), ("import", args.workers)):
+        with scratch_databases(include_pg=not args.no_pg) as urls:
+            for label, url in urls:
+                results.setdefault(label, []).extend(run_mode(url, mode, args.n, workers))
+    for label, lines in results.items():
+        print(f"[{label}] each on a new database; rows/s by the wall clock, and the machine's")
+        print(f"[{label}] CPU per row (every process: the pool's, the database server's)")
+        for what, times, note in lines:
+            report(label, what, args.n, times, note)
 
 
 if __name__ == "__main__":
