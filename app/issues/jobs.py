@@ -26,6 +26,7 @@ from app.issues import notifications, sla, workflow
 from app.issues.escalation import judge
 from app.issues.models import Issue, IssuePause
 from app.issues.services import escalate_issue, sla_calendar_for
+from app.issues.sla_policy import resolve_clock_starts
 from app.scheduler.registry import register_job
 
 log = logging.getLogger(__name__)
@@ -94,16 +95,18 @@ def _pauses_for(ids: list[int]) -> dict[int, list[sla.Pause]]:
     return pauses
 
 
-def _escalate_overdue(issue: Issue, pauses: list[sla.Pause], now: datetime) -> int:
+def _escalate_overdue(
+    issue: Issue, pauses: list[sla.Pause], resolve_start: datetime, now: datetime
+) -> int:
+    """`resolve_start` is the resolution clock's start (the last reopen, if any), as on the
+    issue page: a reopened issue gets a fresh target, so its overrun counts from there."""
     cal = sla_calendar_for(issue.office)
     response = None
     if issue.first_response_at is None:
         response = sla.elapsed_fraction(
             cal, issue.received_at, issue.response_target_minutes, now, pauses
         )
-    resolution = sla.elapsed_fraction(
-        cal, issue.received_at, issue.resolve_target_minutes, now, pauses
-    )
+    resolution = sla.elapsed_fraction(cal, resolve_start, issue.resolve_target_minutes, now, pauses)
     verdict = judge(response, resolution)
     done = 0
     while issue.escalation_level < min(verdict.level, workflow.MAX_ESCALATION_LEVEL):
@@ -137,11 +140,14 @@ def escalate(now: datetime) -> dict[str, Any]:
     counts = {"checked": 0, "escalations": 0, "warnings": 0, "errors": 0}
     for batch in _batches(overdue(now)):
         pauses = _pauses_for([i.id for i in batch])
+        starts = resolve_clock_starts(batch)
         for issue in batch:
             counts["checked"] += 1
             try:
                 with db.session.begin_nested():
-                    counts["escalations"] += _escalate_overdue(issue, pauses.get(issue.id, []), now)
+                    counts["escalations"] += _escalate_overdue(
+                        issue, pauses.get(issue.id, []), starts[issue.id], now
+                    )
             except Exception:  # one bad issue must not stop the others
                 counts["errors"] += 1
                 log.exception("escalate: issue %s failed", issue.id)

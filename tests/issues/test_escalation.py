@@ -135,3 +135,49 @@ def test_resolved_issues_are_left_alone(world, urgent):
     )
     db.session.commit()
     assert run(at(5, 9))["checked"] == 0
+
+
+@pytest.fixture
+def reopened(world, urgent):
+    """The urgent issue, resolved and closed on Monday 2 March, reopened a week later
+    (Monday 9 March 09:00): a fresh 9-working-hour resolution target, due that day 18:00."""
+    services.resolve_issue(
+        actor=world.handler,
+        issue_id=urgent.id,
+        resolution="已修复",
+        root_cause="design",
+        responsible="研发",
+        now=at(2, 9, 30),
+    )
+    services.close_issue(actor=world.agent, issue_id=urgent.id, rating=5, now=at(2, 10))
+    services.reopen_issue(actor=world.agent, issue_id=urgent.id, reason="问题复现", now=at(9, 9))
+    db.session.commit()
+    issue = db.session.get(Issue, urgent.id)
+    assert issue.resolve_due_at == at(9, 18)
+    return issue
+
+
+def test_a_reopened_issue_past_its_new_target_goes_to_level_1_only(world, reopened):
+    result = run(at(9, 18, 1))
+    assert result["escalations"] == 1
+    issue = db.session.get(Issue, reopened.id)
+    assert issue.escalation_level == 1
+    assert "resolution target at 100%" in db.session.scalars(sa.select(Escalation.reason)).one()
+    assert "rm@east.example.com" not in recipients()
+    assert "qa@example.com" not in recipients()
+
+
+def test_reopened_issue_levels_count_from_the_reopen(world, reopened):
+    run(at(9, 17))  # 89 % of the new target: not yet
+    assert db.session.get(Issue, reopened.id).escalation_level == 0
+    run(at(9, 18, 1))  # missed: level 1
+    assert db.session.get(Issue, reopened.id).escalation_level == 1
+    run(at(10, 13, 29))  # 149 %
+    assert db.session.get(Issue, reopened.id).escalation_level == 1
+    run(at(10, 13, 31))  # 150 %: level 2
+    assert db.session.get(Issue, reopened.id).escalation_level == 2
+    run(at(10, 17, 59))  # 199 %
+    assert db.session.get(Issue, reopened.id).escalation_level == 2
+    run(at(10, 18, 1))  # 200 %: level 3
+    levels = list(db.session.scalars(sa.select(Escalation.level).order_by(Escalation.level)))
+    assert levels == [1, 2, 3]
