@@ -77,3 +77,66 @@ def count_queries():
             sa.event.remove(db.engine, "before_cursor_execute", listen)
 
     return count
+
+
+class RefusingSender:
+    """A mail server that accepts every message but those to `refused`."""
+
+    def __init__(self, refused: str) -> None:
+        self.refused = refused
+        self.sent: list[str] = []
+
+    def send(self, message, envelope_from=None):
+        import smtplib
+
+        if message["To"] == self.refused:
+            raise smtplib.SMTPRecipientsRefused({self.refused: (550, b"5.1.1 mailbox unavailable")})
+        self.sent.append(message["To"])
+        return "sent"
+
+
+@pytest.fixture
+def mailed_issue(world):
+    """An issue whose e-mail went every way the outbox knows: escalated to level 1 (the office
+    manager's copy sent, then bounced), to level 2 (the regional manager's refused until the
+    outbox gave up) and to level 3 (the quality admin's still queued). Another issue's
+    escalation is sent too, and must not show on this one's page."""
+    from datetime import timedelta
+
+    from app.core.outbox import OutboxMessage
+    from app.core.outbox_service import MAX_ATTEMPTS, send_due
+    from app.db import utcnow
+    from app.issues import services
+    from app.surveys import bounces
+
+    def accept(title):
+        return services.accept_issue(
+            actor=world.agent,
+            customer_id=world.customer.id,
+            title=title,
+            description="",
+            channel="hotline",
+            category="product_quality",
+            priority="normal",
+        )
+
+    issue, other = accept("设备无法开机"), accept("另一个问题")
+    for level_reason in ("客户投诉到经理", "经理无法解决"):
+        services.escalate_issue(actor=world.om, issue_id=issue.id, reason=level_reason)
+    services.escalate_issue(actor=world.om, issue_id=other.id, reason="另一个问题升级")
+    db.session.commit()
+    sender = RefusingSender(refused=world.rm.email)
+    start = utcnow() + timedelta(seconds=1)
+    for attempt in range(MAX_ATTEMPTS):  # a day apart: past every backoff
+        send_due(start + timedelta(days=attempt), sender=sender)
+    om_copy = db.session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == f"escalation:{issue.id}:1:{world.om.id}"
+        )
+    ).one()
+    failure = bounces.Failure("hard", "5.1.1", world.om.email, "smtp; 550 5.1.1 user unknown")
+    report = bounces.Report(is_dsn=True, tokens=[om_copy.bounce_token], failure=failure)
+    assert bounces.record(report, start + timedelta(days=MAX_ATTEMPTS)) == "hard"
+    services.escalate_issue(actor=world.om, issue_id=issue.id, reason="上报公司质量部")
+    db.session.commit()
+    return issue

@@ -4,7 +4,14 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -59,7 +66,32 @@ class RegionForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
 
 
-class OfficeForm(FlaskForm):  # type: ignore[misc]
+class OfficeHoursMixin:
+    """The office's time zone and daily working window, which the SLA clocks count in. The
+    form checks the shape; the service checks the zone and that work starts before it ends."""
+
+    timezone = StringField(
+        _l("Time zone"),
+        default="Asia/Shanghai",
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("An IANA time zone, e.g. Asia/Shanghai."),
+    )
+    work_start = StringField(
+        _l("Work starts"),
+        default="09:00",
+        validators=[DataRequired(), Length(max=5)],
+        render_kw={"type": "time"},
+    )
+    work_end = StringField(
+        _l("Work ends"),
+        default="18:00",
+        validators=[DataRequired(), Length(max=5)],
+        render_kw={"type": "time"},
+        description=_l("SLA deadlines count working time between these hours on working days."),
+    )
+
+
+class OfficeForm(OfficeHoursMixin, FlaskForm):  # type: ignore[misc]
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     region = SelectField(_l("Region"), validators=[DataRequired()])
@@ -67,3 +99,8 @@ class OfficeForm(FlaskForm):  # type: ignore[misc]
     def __init__(self, *args: Any, regions: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.region.choices = [SelectChoice(v, label) for v, label in regions]
+
+
+class OfficeEditForm(OfficeHoursMixin, FlaskForm):  # type: ignore[misc]
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    version = HiddenField()

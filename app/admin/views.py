@@ -10,12 +10,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from app.admin.forms import OfficeForm, RegionForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from app.admin.forms import (
+    OfficeEditForm,
+    OfficeForm,
+    RegionForm,
+    ResetPasswordForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from app.auth import services as auth_services
 from app.auth.models import User
 from app.auth.permissions import require_roles
 from app.auth.roles import Role
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.pagination import keyset_page
 from app.core.scoping import Scope
 from app.extensions import db
@@ -158,6 +165,9 @@ def organisation() -> Any:
                         code=office_form.code.data,
                         name=office_form.name.data,
                         region_code=office_form.region.data,
+                        timezone=office_form.timezone.data,
+                        work_start=office_form.work_start.data,
+                        work_end=office_form.work_end.data,
                         actor=current_user,
                     )
             except ValidationFailed as exc:
@@ -173,3 +183,42 @@ def organisation() -> Any:
         region_form=region_form,
         office_form=office_form,
     )
+
+
+@bp.route("/offices/<int:office_id>", methods=["GET", "POST"])
+def office_edit(office_id: int) -> Any:
+    """Name, time zone and working hours of an office. A stale edit shows the office as it
+    is now, with the admin's input kept, and saves nothing."""
+    office = org_services.get_office(office_id)
+    form = OfficeEditForm(obj=office if request.method == "GET" else None)
+    conflict = False
+    if request.method == "GET":
+        form.version.data = str(office.version)
+    elif form.validate_on_submit():
+        version = int(form.version.data) if (form.version.data or "").isdigit() else 0
+        try:
+            org_services.update_office(
+                actor=current_user,
+                office_id=office.id,
+                version=version,
+                name=form.name.data,
+                timezone=form.timezone.data,
+                work_start=form.work_start.data,
+                work_end=form.work_end.data,
+            )
+        except Conflict:
+            db.session.rollback()
+            conflict = True
+            office = org_services.get_office(office_id)
+            form.version.data = str(office.version)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _show_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."), "success")
+            return redirect(url_for("admin.organisation"))
+    status = 409 if conflict else 200
+    return render_template(
+        "admin/office_form.html", form=form, office=office, conflict=conflict
+    ), status

@@ -32,7 +32,25 @@ class OfficeSchema(Schema):
     region = fields.Function(
         lambda o: o.region.code, deserialize=str, required=True, metadata={"description": "code"}
     )
-    timezone = fields.String(load_default="Asia/Shanghai", validate=validate.Length(max=64))
+    timezone = fields.String(
+        load_default=services.DEFAULT_TIMEZONE, validate=validate.Length(max=64)
+    )
+    # the SLA clocks count these hours, in the office's time zone ("HH:MM", start < end)
+    work_start = fields.String(
+        load_default=services.DEFAULT_WORK_START, metadata={"example": "09:00"}
+    )
+    work_end = fields.String(load_default=services.DEFAULT_WORK_END, metadata={"example": "18:00"})
+    version = fields.Integer(dump_only=True)
+
+
+class OfficePatchSchema(Schema):
+    """The fields an admin may change; the code and the region stay (unknown fields: 422)."""
+
+    version = fields.Integer(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    timezone = fields.String(validate=validate.Length(max=64))
+    work_start = fields.String(metadata={"example": "08:30"})
+    work_end = fields.String(metadata={"example": "17:30"})
 
 
 class RegionList(Schema):
@@ -79,7 +97,23 @@ def create_office(data: dict[str, Any]) -> Office:
         name=data["name"],
         region_code=data["region"],
         timezone=data["timezone"],
+        work_start=data["work_start"],
+        work_end=data["work_end"],
         actor=api_user(),
+    )
+    db.session.commit()
+    return office
+
+
+@offices.route("/<int:office_id>", methods=["PATCH"])
+@offices.arguments(OfficePatchSchema)
+@offices.response(200, OfficeSchema)
+def patch_office(data: dict[str, Any], office_id: int) -> Office:
+    """Name, time zone and working hours; new SLA deadlines of the office follow at once."""
+    _require_admin()
+    changes = {k: v for k, v in data.items() if k != "version"}
+    office = services.update_office(
+        actor=api_user(), office_id=office_id, version=data["version"], **changes
     )
     db.session.commit()
     return office

@@ -22,6 +22,8 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         sa.CheckConstraint(check_in("status", OUTBOX_STATUSES), name="status_valid"),
         sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+        # messages_for(): the e-mail an issue (or another entity) caused, on its page
+        sa.Index("ix_outbox_messages_entity", "entity_type", "entity_id"),
         sa.CheckConstraint(
             "bounce_kind IS NULL OR bounce_kind IN ('hard', 'soft')", name="bounce_kind_valid"
         ),

@@ -3,10 +3,11 @@ owners at 80 %.
 
 Two indexed queries find the work: issues past a deadline and below the top level (only these
 need business-time arithmetic, to tell level 1 from 2 and 3), and issues past the precomputed
-80 % instant of a target but not past the target. Idempotent: a level is escalated once (unique
-issue+level, and the issue's level is checked first), a warning is one outbox key; a run after
-downtime catches up level by level. Waiting on the customer stops the clock, so waiting issues
-are left alone until they resume (their deadlines move out then).
+80 % instant of a target but not past the target. Idempotent: the clocks decide a target level
+and the issue is raised to it on its locked row, never past it (a manual escalation or an
+overlapping run in between counts), each level once (unique issue+level); a warning is one
+outbox key; a run after downtime catches up level by level. Waiting on the customer stops the
+clock, so waiting issues are left alone until they resume (their deadlines move out then).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from app.extensions import db
 from app.issues import notifications, sla, workflow
 from app.issues.escalation import judge
 from app.issues.models import Issue, IssuePause
-from app.issues.services import escalate_issue, sla_calendar_for
+from app.issues.services import escalate_to_level, sla_calendar_for
+from app.issues.sla_policy import resolve_clock_starts
 from app.scheduler.registry import register_job
 
 log = logging.getLogger(__name__)
@@ -94,24 +96,26 @@ def _pauses_for(ids: list[int]) -> dict[int, list[sla.Pause]]:
     return pauses
 
 
-def _escalate_overdue(issue: Issue, pauses: list[sla.Pause], now: datetime) -> int:
+def _escalate_overdue(
+    issue: Issue, pauses: list[sla.Pause], resolve_start: datetime, now: datetime
+) -> int:
+    """`resolve_start` is the resolution clock's start (the last reopen, if any), as on the
+    issue page: a reopened issue gets a fresh target, so its overrun counts from there."""
     cal = sla_calendar_for(issue.office)
     response = None
     if issue.first_response_at is None:
         response = sla.elapsed_fraction(
             cal, issue.received_at, issue.response_target_minutes, now, pauses
         )
-    resolution = sla.elapsed_fraction(
-        cal, issue.received_at, issue.resolve_target_minutes, now, pauses
-    )
+    resolution = sla.elapsed_fraction(cal, resolve_start, issue.resolve_target_minutes, now, pauses)
     verdict = judge(response, resolution)
-    done = 0
-    while issue.escalation_level < min(verdict.level, workflow.MAX_ESCALATION_LEVEL):
-        escalate_issue(
-            actor=None, issue_id=issue.id, reason=verdict.reason, automatic=True, now=now
-        )
-        done += 1
-    return done
+    target = min(verdict.level, workflow.MAX_ESCALATION_LEVEL)
+    # The level read with the scan may be stale, but only ever too low (levels never go
+    # down): skipping when it already reaches the target is safe and spares a row lock.
+    # Anything below is decided by escalate_to_level on the locked row.
+    if target == 0 or issue.escalation_level >= target:
+        return 0
+    return escalate_to_level(issue_id=issue.id, level=target, reason=verdict.reason, now=now)
 
 
 def _warn(issue: Issue, now: datetime) -> int:
@@ -137,11 +141,14 @@ def escalate(now: datetime) -> dict[str, Any]:
     counts = {"checked": 0, "escalations": 0, "warnings": 0, "errors": 0}
     for batch in _batches(overdue(now)):
         pauses = _pauses_for([i.id for i in batch])
+        starts = resolve_clock_starts(batch)
         for issue in batch:
             counts["checked"] += 1
             try:
                 with db.session.begin_nested():
-                    counts["escalations"] += _escalate_overdue(issue, pauses.get(issue.id, []), now)
+                    counts["escalations"] += _escalate_overdue(
+                        issue, pauses.get(issue.id, []), starts[issue.id], now
+                    )
             except Exception:  # one bad issue must not stop the others
                 counts["errors"] += 1
                 log.exception("escalate: issue %s failed", issue.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 STATUS = {
@@ -59,6 +60,30 @@ AUDIT_ACTION = {
     "note": _l("Note"),
     "contact": _l("Customer contact"),
 }
+
+NOTIFICATION_STATE = {
+    "pending": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+    "bounced": _l("Bounced"),
+}
+SLA_TARGET = {"response": _l("first response"), "resolution": _l("resolution")}
+
+
+def notification_kind(code: str, level: int | None = None, target: str | None = None) -> str:
+    """What an issue's e-mail is about, e.g. "Escalation to level 2"."""
+    if code == "escalation" and level is not None:
+        label = _("Escalation to level %(n)d", n=level)
+    elif code == "sla_warning" and target is not None:
+        label = _("SLA warning (%(target)s)", target=SLA_TARGET.get(target, target))
+    elif code == "low_rating":
+        label = _("Low rating")
+    elif code == "rating_link":
+        label = _("Rating link to the customer")
+    else:
+        label = _("Other e-mail")
+    return str(label)
 
 
 def pairs(mapping: dict[str, Any]) -> list[tuple[str, str]]:

@@ -1,6 +1,13 @@
-"""Who hears about an issue, through the outbox (sent after commit, once per key)."""
+"""Who hears about an issue, through the outbox (sent after commit, once per key).
+
+Every message names the issue as its entity, and its key says what it is: `escalation:ISSUE:
+LEVEL:USER`, `low-rating:ISSUE:REOPENS:USER`, `sla-warning:ISSUE:TARGET:REOPENS:USER`, and the
+customer's rating link `rating:INVITATION` (app.surveys.ratings). kind_of() reads them back for
+the issue page."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
@@ -12,6 +19,32 @@ from app.issues.models import Issue
 from app.org.models import Office
 
 LEVEL_ROLES = {1: "office_manager", 2: "regional_manager", 3: "quality_admin"}
+ESCALATION, LOW_RATING, SLA_WARNING = "escalation", "low-rating", "sla-warning"
+RATING_LINK = "rating"  # the key app.surveys.ratings gives the customer's rating link
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What an issue's message is: `code` one of escalation, low_rating, sla_warning,
+    rating_link, other; with the level of an escalation or the target of a warning."""
+
+    code: str
+    level: int | None = None
+    target: str | None = None
+
+
+def kind_of(key: str) -> Kind:
+    parts = key.split(":")
+    prefix = parts[0]
+    if prefix == ESCALATION and len(parts) >= 3 and parts[2].isdigit():
+        return Kind("escalation", level=int(parts[2]))
+    if prefix == LOW_RATING:
+        return Kind("low_rating")
+    if prefix == SLA_WARNING and len(parts) >= 3:
+        return Kind("sla_warning", target=parts[2])
+    if prefix == RATING_LINK:
+        return Kind("rating_link")
+    return Kind("other")
 
 
 def managers_for_level(issue: Issue, level: int) -> list[User]:
@@ -54,7 +87,7 @@ def notify_escalation(issue: Issue, level: int, reason: str) -> int:
         f"解决时限 / Resolve by: {issue.resolve_due_at.isoformat()}\n\n{_link(issue)}\n"
     )
     return _send(
-        managers_for_level(issue, level), f"escalation:{issue.id}:{level}", subject, body, issue
+        managers_for_level(issue, level), f"{ESCALATION}:{issue.id}:{level}", subject, body, issue
     )
 
 
@@ -65,7 +98,7 @@ def notify_low_rating(issue: Issue, rating: int, comment: str | None) -> int:
         f"The customer rated issue {issue.number} {rating}/5.\n\n"
         f"{comment or ''}\n\n{_link(issue)}\n"
     )
-    key = f"low-rating:{issue.id}:{issue.reopen_count}"
+    key = f"{LOW_RATING}:{issue.id}:{issue.reopen_count}"
     return _send(managers_for_level(issue, 1), key, subject, body, issue)
 
 
@@ -78,5 +111,5 @@ def notify_sla_warning(issue: Issue, target: str, fraction: float) -> int:
         f" {int(fraction * 100)}%。\nIssue {issue.number} has used {int(fraction * 100)}% of its "
         f"{target} target.\n\n{_link(issue)}\n"
     )
-    key = f"sla-warning:{issue.id}:{target}:{issue.reopen_count}"
+    key = f"{SLA_WARNING}:{issue.id}:{target}:{issue.reopen_count}"
     return _send([issue.owner], key, subject, body, issue)

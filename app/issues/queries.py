@@ -12,13 +12,14 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from app.auth.models import User
 from app.core.audit import AuditEvent
+from app.core.outbox_service import CLAIM_NOTE, messages_for
 from app.core.pagination import Page, keyset_page
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.customers.queries import escape_like, prefix_range
 from app.db import utcnow
 from app.extensions import db
-from app.issues import sla, workflow
+from app.issues import notifications, sla, workflow
 from app.issues.models import Category, Escalation, Issue, IssueContact, IssueNote
 from app.issues.sla_policy import pauses_of, resolve_clock_start, sla_calendar_for
 from app.org.models import Office, Region
@@ -177,6 +178,64 @@ def issue_escalations(issue: Issue) -> list[Escalation]:
             sa.select(Escalation).where(Escalation.issue_id == issue.id).order_by(Escalation.level)
         )
     )
+
+
+@dataclass(frozen=True)
+class IssueNotification:
+    """One e-mail the issue caused, as the outbox knows it, for "failures visible" on the issue
+    page. No body: a rating link's body holds the customer's link to rate the issue."""
+
+    kind: notifications.Kind
+    recipient: str
+    subject: str
+    # pending (queued, or retrying after a failed attempt), sending (claimed by a sender right
+    # now), sent, failed (the outbox gave up), bounced (sent, then reported undeliverable)
+    state: str
+    attempts: int
+    # why the last attempt failed or why it bounced; on a sent one the sender's note, if any
+    # (e.g. only logged, no MAIL_SERVER configured)
+    detail: str | None
+    queued_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None  # a retry's time, after a failed attempt
+
+
+def _notification_state(status: str, bounced: bool, last_error: str | None) -> str:
+    if status == "sent":
+        return "bounced" if bounced else "sent"
+    if status == "pending" and last_error == CLAIM_NOTE:
+        return "sending"
+    return status
+
+
+def issue_notifications(issue: Issue) -> list[IssueNotification]:
+    """The e-mail the issue caused (escalations, low ratings, SLA warnings, the customer's
+    rating link), newest first, each with its delivery state."""
+    rows = []
+    for m in messages_for("issue", issue.id):
+        bounced = m.bounced_at is not None
+        state = _notification_state(m.status, bounced, m.last_error)
+        if state == "bounced":
+            detail = " ".join(filter(None, (m.bounce_status, m.bounce_detail))) or None
+        elif state == "sending":
+            detail = None  # the claim's placeholder, not an error
+        else:
+            detail = m.last_error
+        rows.append(
+            IssueNotification(
+                kind=notifications.kind_of(m.idempotency_key),
+                recipient=m.recipient,
+                subject=m.subject,
+                state=state,
+                attempts=m.attempts,
+                detail=detail,
+                queued_at=m.created_at,
+                sent_at=m.sent_at,
+                # a message never tried goes with the send-outbox job's next run
+                next_attempt_at=m.next_attempt_at if state == "pending" and m.attempts else None,
+            )
+        )
+    return rows
 
 
 @dataclass

@@ -63,6 +63,7 @@ __all__ = [
     "add_note",
     "close_issue",
     "escalate_issue",
+    "escalate_to_level",
     "handle_issue",
     "log_contact",
     "low_rating_policy",
@@ -343,11 +344,48 @@ def escalate_issue(
 ) -> Issue:
     """One level up (1 office, 2 region, 3 company) and tell that level's managers."""
     now = now or utcnow()
+    reason = _escalation_reason(reason)
+    issue = _load(actor, issue_id, version, Action.ESCALATE)
+    _escalate_once(issue, actor, reason, automatic=automatic, now=now)
+    return issue
+
+
+def escalate_to_level(
+    *, issue_id: int, level: int, reason: str, now: datetime | None = None
+) -> int:
+    """The automatic path: raise the issue to `level`, the level its SLA clocks call for,
+    one level at a time (each with its row, audit and notice, so a run after downtime
+    catches up on every level it missed). Decided on the locked row: an issue that another
+    change has meanwhile escalated to `level` or beyond, resolved, or parked waiting on the
+    customer is left as it is, so a manual escalation or an overlapping run between the
+    job's scan and this lock never pushes it past what the clocks call for. Returns the
+    number of levels added."""
+    if not 1 <= level <= workflow.MAX_ESCALATION_LEVEL:
+        raise ValueError(f"no escalation level {level}")
+    now = now or utcnow()
+    reason = _escalation_reason(reason)
+    issue = _load(None, issue_id, None)
+    if issue.status not in {s.value for s in workflow.RUNNING_STATUSES}:
+        return 0
+    added = 0
+    while issue.escalation_level < level:
+        _escalate_once(issue, None, reason, automatic=True, now=now)
+        added += 1
+    return added
+
+
+def _escalation_reason(reason: str) -> str:
     errors: dict[str, str] = {}
     reason = clean_text(reason, "reason", errors, limit=2000, required=True)
     if errors:
         raise ValidationFailed(fields=errors)
-    issue = _load(actor, issue_id, version, Action.ESCALATE)
+    return reason
+
+
+def _escalate_once(
+    issue: Issue, actor: User | None, reason: str, *, automatic: bool, now: datetime
+) -> None:
+    """The next level on a locked issue: status, level, history row, audit, notice."""
     old, new = _move(issue, _next(issue, Action.ESCALATE))
     _end_pause(issue, now)
     level = issue.escalation_level + 1
@@ -376,7 +414,6 @@ def escalate_issue(
     )
     db.session.flush()
     notifications.notify_escalation(issue, level, reason)
-    return issue
 
 
 def resolve_issue(

@@ -8,6 +8,7 @@ Both skip the time spent waiting on the customer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
@@ -48,16 +49,29 @@ def pauses_of(issue: Issue) -> list[sla.Pause]:
 
 def resolve_clock_start(issue: Issue) -> datetime:
     """received_at, or the last reopen (its audit row is written in the same transaction)."""
-    if issue.reopen_count == 0:
-        return issue.received_at
-    last_reopen = db.session.scalar(
-        sa.select(sa.func.max(AuditEvent.at)).where(
+    return resolve_clock_starts([issue])[issue.id]
+
+
+def resolve_clock_starts(issues: Sequence[Issue]) -> dict[int, datetime]:
+    """resolve_clock_start() of each issue, by id: one query for all the reopened ones, so
+    the escalate job measures a batch by the same rule as the issue page, at one query."""
+    starts = {issue.id: issue.received_at for issue in issues}
+    reopened = [issue.id for issue in issues if issue.reopen_count]
+    if not reopened:
+        return starts
+    rows = db.session.execute(
+        sa.select(AuditEvent.entity_id, sa.func.max(AuditEvent.at))
+        .where(
             AuditEvent.entity_type == "issue",
-            AuditEvent.entity_id == issue.id,
+            AuditEvent.entity_id.in_(reopened),
             AuditEvent.action == "reopen",
         )
+        .group_by(AuditEvent.entity_id)
     )
-    return max(last_reopen, issue.received_at) if last_reopen else issue.received_at
+    for issue_id, last_reopen in rows:
+        if last_reopen is not None:
+            starts[issue_id] = max(last_reopen, starts[issue_id])
+    return starts
 
 
 def clock_deadlines(

@@ -32,5 +32,8 @@ class Office(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
     # working hours for SLA arithmetic, "HH:MM" in the office's time zone
     work_start: Mapped[str] = mapped_column(sa.String(5), default="09:00", server_default="09:00")
     work_end: Mapped[str] = mapped_column(sa.String(5), default="18:00", server_default="18:00")
+    # admins edit the name, zone and hours: a stale edit is a 409, not a silent overwrite
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     region: Mapped[Region] = relationship(back_populates="offices")

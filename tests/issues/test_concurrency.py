@@ -207,3 +207,32 @@ def test_without_a_version_concurrent_escalations_queue_up_one_level_each(app, w
     assert len(errors) == 1 and isinstance(errors[0], InvalidTransitionError)  # at the top
     levels = db.session.scalars(sa.select(Escalation.level).order_by(Escalation.level)).all()
     assert levels == [1, 2, 3]
+
+
+def test_two_overlapping_escalate_runs_escalate_each_level_once(app, world):
+    """Both runs find the urgent issue past its first-response target (level 1). Whichever
+    locks the row second finds level 1 there and adds nothing: no level 2 on top, no error."""
+    from app.issues.jobs import escalate
+
+    issue = services.accept_issue(
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="生产线停机",
+        description="",
+        channel="hotline",
+        category="product_quality",
+        priority="urgent",
+        received_at=MON,
+        now=MON,
+    )
+    db.session.commit()
+    issue_id = issue.id
+    now = MON.replace(hour=10, minute=30)
+
+    results, errors = run_together(app, [lambda: escalate(now), lambda: escalate(now)])
+    assert errors == []
+    assert sorted(r["escalations"] for r in results) == [0, 1]
+    assert [r["errors"] for r in results] == [0, 0]
+    assert db.session.get(Issue, issue_id).escalation_level == 1
+    assert db.session.scalars(sa.select(Escalation.level)).all() == [1]
+    assert _count(OutboxMessage) == 1  # the office manager, once

@@ -254,3 +254,65 @@ def test_sla_clock_goes_negative_when_overdue(world):
     assert clock.resolution.minutes_left == -30 and clock.overdue
     assert clock.resolution.due_at == at(3, 2, 18)
     assert sla_clock(issue, at(3, 2, 9) + timedelta(minutes=59)).response.minutes_left == 1
+
+
+def test_issue_notifications_show_each_mails_state_newest_first(world, mailed_issue):
+    from app.core.outbox_service import MAX_ATTEMPTS
+    from app.issues.queries import issue_notifications
+
+    rows = issue_notifications(mailed_issue)
+    seen = [(r.kind.code, r.kind.level, r.recipient, r.state, r.attempts) for r in rows]
+    assert seen == [
+        ("escalation", 3, "qa@example.com", "pending", 0),
+        ("escalation", 2, "rm@east.example.com", "failed", MAX_ATTEMPTS),
+        ("escalation", 1, "om@sh.example.com", "bounced", 1),
+    ]
+    queued, failed, bounced = rows
+    assert queued.next_attempt_at is None and queued.detail is None  # not tried yet
+    assert "SMTPRecipientsRefused" in failed.detail and "mailbox unavailable" in failed.detail
+    assert failed.next_attempt_at is None and failed.sent_at is None
+    assert bounced.detail == "5.1.1 smtp; 550 5.1.1 user unknown"
+    assert bounced.sent_at is not None
+    assert all(mailed_issue.number in r.subject for r in rows)  # not the other issue's
+
+
+def test_a_retried_mail_shows_its_last_error_and_next_try(world):
+    from datetime import timedelta
+
+    from app.core.outbox_service import send_due
+    from app.db import utcnow
+    from app.issues.queries import issue_notifications
+    from tests.issue_fixtures import RefusingSender
+
+    issue = accept(world)
+    services.escalate_issue(actor=world.handler, issue_id=issue.id, reason="客户要求升级")
+    db.session.commit()
+    now = utcnow() + timedelta(seconds=1)
+    send_due(now, sender=RefusingSender(refused=world.om.email))
+    (row,) = issue_notifications(issue)
+    assert (row.kind.code, row.state, row.attempts) == ("escalation", "pending", 1)
+    assert "SMTPRecipientsRefused" in row.detail
+    assert row.next_attempt_at > now
+
+
+def test_issue_notifications_name_warnings_and_low_ratings(world):
+    from app.issues.jobs import escalate
+    from app.issues.queries import issue_notifications
+
+    issue = accept(world, priority="urgent", owner_id=world.handler.id)  # Monday 09:00
+    escalate(at(3, 2, 9, 50))  # 50 of the 60 minutes to the first response: the owner is warned
+    services.resolve_issue(
+        actor=world.handler,
+        issue_id=issue.id,
+        resolution="已修复",
+        root_cause="design",
+        responsible="研发",
+        now=at(3, 2, 9, 55),
+    )
+    services.close_issue(actor=world.agent, issue_id=issue.id, rating=1, now=at(3, 2, 10))
+    db.session.commit()
+    rows = issue_notifications(issue)
+    assert [(r.kind.code, r.kind.target, r.recipient, r.state) for r in rows] == [
+        ("low_rating", None, "om@sh.example.com", "pending"),
+        ("sla_warning", "response", "handler@sh.example.com", "pending"),
+    ]

@@ -218,3 +218,69 @@ def test_notes_and_contacts(client, world, login_as):
     html = client.get(f"/issues/{issue.id}").get_data(as_text=True)
     assert "内部备注" in html and "已回电客户" in html
     assert db.session.get(Issue, issue.id).first_response_at is not None
+
+
+def test_issue_page_shows_the_issues_mail_and_what_became_of_it(
+    client, world, login_as, mailed_issue
+):
+    login_as(world.handler)
+    page = client.get(f"/issues/{mailed_issue.id}").get_data(as_text=True)
+    panel = page[page.index('id="notifications"') : page.index('id="timeline"')]
+    assert "邮件通知" in panel  # the panel speaks Chinese first
+    for recipient, state in (
+        ("qa@example.com", "pending"),
+        ("rm@east.example.com", "failed"),
+        ("om@sh.example.com", "bounced"),
+    ):
+        assert recipient in panel
+        assert f'class="badge mail-{state}"' in panel
+    assert "升级至第 2 级" in panel and "失败" in panel and "退信" in panel and "排队中" in panel
+    assert "SMTPRecipientsRefused" in panel and "mailbox unavailable" in panel
+    assert "<td>8</td>" in panel  # attempts before the outbox gave up
+    assert "5.1.1 smtp; 550 5.1.1 user unknown" in panel
+    assert "另一个问题" not in panel
+    assert "was escalated to level" not in panel  # subjects and kinds, never the bodies
+
+
+def test_issue_page_without_mail_says_so(client, world, login_as):
+    issue = accept(world)
+    login_as(world.agent)
+    page = client.get(f"/issues/{issue.id}").get_data(as_text=True)
+    assert 'id="notifications"' in page and "暂无与此问题相关的邮件" in page
+
+
+def test_another_offices_staff_do_not_see_the_issue_or_its_mail(
+    client, world, login_as, mailed_issue
+):
+    login_as(world.agent_gz)
+    response = client.get(f"/issues/{mailed_issue.id}")
+    assert response.status_code == 404
+    assert "rm@east.example.com" not in response.get_data(as_text=True)
+
+
+def test_the_customers_rating_link_is_listed_without_its_secret_link(client, world, login_as):
+    from datetime import timedelta
+
+    from app.contacts import services as contact_services
+    from app.db import utcnow
+    from app.surveys.ratings import send_rating_links
+
+    contact_services.add_contact(
+        actor=world.agent, customer_id=world.customer.id, name="王", email="wang@example.com"
+    )
+    issue = accept(world)
+    services.resolve_issue(
+        actor=world.handler,
+        issue_id=issue.id,
+        resolution="更换电源",
+        root_cause="manufacturing",
+        responsible="生产部",
+    )
+    db.session.commit()
+    assert send_rating_links(utcnow() + timedelta(minutes=1))["sent"] == 1
+    db.session.commit()
+    login_as(world.handler)
+    page = client.get(f"/issues/{issue.id}").get_data(as_text=True)
+    panel = page[page.index('id="notifications"') : page.index('id="timeline"')]
+    assert "wang@example.com" in panel and "发给客户的评价链接" in panel
+    assert "/s/rate/" not in page
