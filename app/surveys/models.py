@@ -199,6 +199,9 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
     # a late bounce of one of its e-mails (app.surveys.bounces): not delivered, unless answered
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounce_kind: Mapped[str | None] = mapped_column(sa.String(4))
+    # a rating link taken back before it was used: its issue was reopened (app.surveys.ratings);
+    # the link is then as dead as an expired one, and the next resolution gets a link of its own
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     campaign: Mapped[Campaign | None] = relationship()
     contact: Mapped[Contact] = relationship()
