@@ -389,6 +389,18 @@ def seed_surveys(
     tick(1)
 
 
+def _stamp_delivered(mails: list[dict[str, Any]]) -> None:
+    """What the outbox's mail_sent stamps when it hands an invitation's first e-mail to the
+    server (a failed invitation's reminders failed too)."""
+    delivered = [
+        {"id": int(m["idempotency_key"].split(":")[1]), "delivered_at": m["sent_at"]}
+        for m in mails
+        if m["sent_at"] is not None and m["idempotency_key"].endswith(":0")
+    ]
+    if delivered:
+        db.session.execute(sa.update(Invitation), delivered)
+
+
 def _wave(
     rng: random.Random,
     built: Built,
@@ -489,6 +501,7 @@ def _wave(
                 )
     db.session.execute(sa.insert(InvitationToken), tokens)
     db.session.execute(sa.insert(OutboxMessage), mails)
+    _stamp_delivered(mails)
     answered = [(inv_id, row) for inv_id, row in zip(ids, rows, strict=True) if row["responded_at"]]
     values = [_answers(rng, built, mood[row["contact_id"]], shift) for _, row in answered]
     response_rows = [

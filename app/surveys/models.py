@@ -196,6 +196,9 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
     reminders_sent: Mapped[int] = mapped_column(default=0)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when one of its e-mails (the invitation or a reminder) was first handed to the mail
+    # server; None while it is queued or retrying, or when the outbox gave up (app.surveys.bounces)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # a late bounce of one of its e-mails (app.surveys.bounces): not delivered, unless answered
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounce_kind: Mapped[str | None] = mapped_column(sa.String(4))

@@ -236,3 +236,11 @@ def test_the_rating_that_reopens_is_not_withdrawn_and_its_retry_is_thanked(app, 
     assert again.status_code == 200 and "感谢" in again.get_data(as_text=True)
     db.session.rollback()
     assert db.session.get(Issue, resolved["id"]).reopen_count == 1
+
+
+def test_a_rating_link_is_delivered_when_its_mail_leaves_not_when_queued(app, resolved):
+    _token(app)
+    assert _invitation("rating:0").delivered_at is None  # queued only
+    sent = run_job(app, "send-outbox", now=utcnow() + timedelta(minutes=2))
+    assert sent.result["sent"] >= 1
+    assert _invitation("rating:0").delivered_at is not None
