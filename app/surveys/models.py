@@ -363,10 +363,17 @@ class ThirdPartyAnswer(db.Model):  # type: ignore[name-defined,misc]
 
 
 def delivered() -> sa.ColumnElement[bool]:
-    """An invitation counted as delivered: its e-mail left, and no late bounce came back for
-    it, unless the contact answered anyway (an answer proves the link arrived). The
-    denominator of the response rate."""
-    return sa.and_(
-        Invitation.sent_at.is_not(None),
-        sa.or_(Invitation.bounced_at.is_(None), Invitation.responded_at.is_not(None)),
+    """An invitation counted as delivered, the denominator of the response rate: one of its
+    e-mails was handed to the mail server (not merely queued: `sent_at` is set when the e-mail
+    is queued, and an e-mail still retrying or given up on reached nobody), no late bounce came
+    back, and it was not withdrawn (a rating link whose issue was reopened asks for nothing any
+    more). An answer counts whatever the rest says: it proves a link arrived, and keeps the rate
+    at most 100 %."""
+    return sa.or_(
+        Invitation.responded_at.is_not(None),
+        sa.and_(
+            Invitation.delivered_at.is_not(None),
+            Invitation.bounced_at.is_(None),
+            Invitation.withdrawn_at.is_(None),
+        ),
     )

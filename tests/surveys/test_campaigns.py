@@ -17,6 +17,7 @@ from app.core.audit import AuditEvent
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.mailer import build_message
 from app.core.outbox import OutboxMessage
+from app.db import utcnow
 from app.extensions import db
 from app.scheduler.runner import run_job
 from app.surveys import campaigns, services
@@ -330,7 +331,13 @@ def test_campaign_api_create_and_figures(app, client, world, survey, contacts):
     assert created.get_json()["reminders"] == 2
     run_job(app, "send-invitations", now=NOW)
     got = client.get(f"/api/v1/campaigns/{cid}", headers=world.h["om"]).get_json()
-    assert got["invited"] == 2 and got["responded"] == 0 and got["response_rate"] == 0
+    # queued is not delivered: no response rate before an e-mail has left
+    assert (got["invited"], got["delivered"], got["responded"]) == (2, 0, 0)
+    assert got["response_rate"] is None
+    # the outbox's own clock: the e-mails were queued at the real time
+    assert run_job(app, "send-outbox", now=utcnow() + timedelta(minutes=1)).result["sent"] == 2
+    got = client.get(f"/api/v1/campaigns/{cid}", headers=world.h["om"]).get_json()
+    assert (got["invited"], got["delivered"], got["response_rate"]) == (2, 2, 0)
     assert got["nps"] is None and got["index"] is None
     assert set(got["margin_of_error"]) == {"nps", "csat", "index"}
     # another office's manager does not see an SH campaign; agents may not read campaigns
