@@ -46,6 +46,7 @@ from app.surveys.invitations import link, token_digest
 from app.surveys.models import (
     Answer,
     Campaign,
+    CampaignSkip,
     Indicator,
     Invitation,
     InvitationToken,
@@ -303,6 +304,8 @@ def seed_surveys(
         ).all()
     )
     names = dict(db.session.execute(sa.select(Contact.id, Contact.name)).all())
+    # the contacts without an e-mail are listed on each wave as skipped, as the service does
+    no_email = [cid for cid, _office in audience if cid not in emails]
     audience = [(cid, office) for cid, office in audience if cid in emails]
     mood = {cid: rng.choice([2.6, 3.4, 3.9, 4.2, 4.5]) for cid, _ in audience}
 
@@ -356,10 +359,29 @@ def seed_surveys(
                 "campaign",
                 campaign.id,
                 "send",
-                {"wave": "once", "invited": len(audience), "skipped": {}},
+                {
+                    "wave": "once",
+                    "invited": len(audience),
+                    "skipped": {"no_email": len(no_email)} if no_email else {},
+                },
                 None,
             )
         )
+        if no_email:
+            db.session.execute(
+                sa.insert(CampaignSkip),
+                [
+                    {
+                        "campaign_id": campaign.id,
+                        "contact_id": cid,
+                        "wave": "once",
+                        "reason": "no_email",
+                        "detail": "",
+                        "at": sent,
+                    }
+                    for cid in no_email
+                ],
+            )
         _wave(
             rng,
             built,

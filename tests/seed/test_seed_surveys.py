@@ -16,7 +16,7 @@ from app.issues.models import Issue
 from app.surveys.closed_loop import loop_figures
 from app.surveys.imports import company_figures
 from app.surveys.models import Answer, Campaign, Invitation, Response, Survey, ThirdPartyAnswer
-from app.surveys.results import campaign_figures, progress
+from app.surveys.results import campaign_figures, progress, skipped_contacts
 
 ARGS = ["seed-demo", "--customers", "150", "--issues", "100"]
 
@@ -81,6 +81,11 @@ def test_demo_surveys_are_complete_and_consistent(runner):
         assert p.invited == figures.invited and p.delivered == figures.delivered
         assert p.delivered + p.failed == p.invited and p.pending == p.bounced == 0
         assert figures.response_rate == pytest.approx(100 * figures.responded / p.delivered)
+        # contacts without an e-mail are listed as skipped, with the reason, not left out
+        skipped = skipped_contacts(wave.id)
+        assert figures.skipped == len(skipped) > 0
+        assert {s.reason for s in skipped} == {"no_email"}
+        assert all(s.contact.email is None for s in skipped)
         assert 0 < p.answered <= p.opened < p.invited and p.reminders > 0
 
     # every dissatisfied response raised its issue through the closed loop, linked both ways
