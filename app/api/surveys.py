@@ -380,10 +380,12 @@ class MeasurementSchema(Schema):
     total = fields.Dict(
         metadata={
             "description": "responses; nps, csat, index, each {value, n, margin, "
-            "small_sample}; indicators"
+            "small_sample}; indicators; for own surveys (project, issue_rating) also invited, "
+            "delivered, responded and response_rate (percent, responded / delivered) of the "
+            "invitations sent in the period; third-party waves have no invitations"
         }
     )
-    segments = fields.List(fields.Dict())
+    segments = fields.List(fields.Dict(), metadata={"description": "as total, per segment"})
     trend = fields.List(fields.Dict(), metadata={"description": "the total per period"})
 
 

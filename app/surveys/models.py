@@ -175,6 +175,9 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
         ),
         sa.Index("ix_invitations_contact_sent", "contact_id", "sent_at"),
         sa.Index("ix_invitations_reminders", "campaign_id", "responded_at", "reminders_sent"),
+        # the reach of a questionnaire (or of the rating links, survey_id NULL) by period
+        # (app.surveys.measurement)
+        sa.Index("ix_invitations_survey_sent", "survey_id", "sent_at", "office_id"),
         sa.CheckConstraint(
             "bounce_kind IS NULL OR bounce_kind IN ('hard', 'soft')", name="bounce_kind_valid"
         ),
