@@ -20,7 +20,7 @@ from app.core.outbox import OutboxMessage
 from app.db import utcnow
 from app.extensions import db
 from app.scheduler.runner import run_job
-from app.surveys import campaigns, services
+from app.surveys import campaign_views, campaigns, invitations, services
 from app.surveys.models import Campaign, CampaignSkip, Invitation, InvitationToken
 from tests.surveys.helpers import design
 
@@ -402,6 +402,7 @@ def test_inactive_and_unreachable_contacts_are_listed_not_left_out(
     assert "联系人已停用" in html and "无电子邮箱" in html
     english = client.get(f"/surveys/campaigns/{c.id}?lang=en").get_data(as_text=True)
     assert "Contact inactive" in english and "No e-mail address" in english
+    assert set(campaign_views.SKIP_REASONS) == set(invitations.SKIP_REASONS)  # each one named
 
 
 def test_an_event_catch_up_lists_an_unreachable_contact_once(app, world, survey, contacts):
