@@ -176,9 +176,17 @@ class CampaignSchema(Schema):
 
 
 class CampaignDetailSchema(CampaignSchema):
-    invited = fields.Integer()
+    invited = fields.Integer(metadata={"description": "contacts invited"})
+    delivered = fields.Integer(
+        metadata={
+            "description": "invitations whose e-mail was handed to the mail server and did not "
+            "bounce back (or that were answered): the response rate's denominator"
+        }
+    )
     responded = fields.Integer()
-    response_rate = fields.Float(allow_none=True, metadata={"description": "percent"})
+    response_rate = fields.Float(
+        allow_none=True, metadata={"description": "percent: responded / delivered"}
+    )
     nps = fields.Float(allow_none=True)
     csat = fields.Float(allow_none=True)
     index = fields.Float(allow_none=True)
@@ -194,7 +202,10 @@ class CampaignDetailSchema(CampaignSchema):
         }
     )
     progress = fields.Dict(
-        metadata={"description": "invited, delivered, failed, pending, opened, answered, reminders"}
+        metadata={
+            "description": "invited, delivered, failed, pending, bounced, opened, answered, "
+            "reminders"
+        }
     )
     closed_loop = fields.Dict(
         metadata={"description": "detractors contacted (issue), fixed (closed), re-measured"}
@@ -238,6 +249,7 @@ class CampaignDetail:
                 "kind": p.kind,
                 "code": p.code,
                 "invited": p.invited,
+                "delivered": p.delivered,
                 "responded": p.responded,
                 "response_rate": p.response_rate,
                 **segments.as_dict(p.measures),
@@ -368,10 +380,12 @@ class MeasurementSchema(Schema):
     total = fields.Dict(
         metadata={
             "description": "responses; nps, csat, index, each {value, n, margin, "
-            "small_sample}; indicators"
+            "small_sample}; indicators; for own surveys (project, issue_rating) also invited, "
+            "delivered, responded and response_rate (percent, responded / delivered) of the "
+            "invitations sent in the period; third-party waves have no invitations"
         }
     )
-    segments = fields.List(fields.Dict())
+    segments = fields.List(fields.Dict(), metadata={"description": "as total, per segment"})
     trend = fields.List(fields.Dict(), metadata={"description": "the total per period"})
 
 

@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +52,12 @@ CLAIM_NOTE = "being delivered"  # last_error while claimed: the outcome replaces
 LEASE_NOTE = "claimed again after a lease ran out: an earlier attempt may have delivered it"
 KEY_MAX = 200  # OutboxMessage.idempotency_key
 SUBJECT_MAX = 300  # OutboxMessage.subject
+
+_signals = Namespace()
+# Sent in the transaction that records messages as handed to the mail server, before it commits:
+# (keys=[idempotency key, ...], at=datetime). The outbox knows nothing of what caused a message;
+# whoever does (surveys: an invitation's e-mail) keeps its own delivery state in step with it.
+mail_sent = _signals.signal("mail-sent")
 
 
 def _single_line(value: str, field: str) -> str:
@@ -198,13 +205,16 @@ def _claim(ids: Sequence[int], now: datetime) -> list[_Claimed]:
 def _record(outcomes: list[tuple[_Claimed, dict[str, Any]]]) -> None:
     """Store the outcomes of our attempts in one transaction: one UPDATE for all the messages
     with the same outcome, each guarded by its attempt count (a sender whose lease ran out
-    records nothing over the sender that took the message after it)."""
+    records nothing over the sender that took the message after it), and `mail_sent` for the
+    messages handed over, in the same transaction."""
     groups: dict[tuple[Any, ...], list[int]] = {}
     values_of: dict[tuple[Any, ...], dict[str, Any]] = {}
     sent_at = utcnow()
+    sent_keys: list[str] = []
     for claimed, values in outcomes:
         if values.get("status") == "sent":
             values = {**values, "sent_at": sent_at}
+            sent_keys.append(claimed.key)
         group = (claimed.attempts, *sorted((k, str(v)) for k, v in values.items()))
         groups.setdefault(group, []).append(claimed.id)
         values_of[group] = values
@@ -215,6 +225,8 @@ def _record(outcomes: list[tuple[_Claimed, dict[str, Any]]]) -> None:
             .values(values_of[group])
             .execution_options(synchronize_session=False)
         )
+    if sent_keys:
+        mail_sent.send(keys=sent_keys, at=sent_at)
     db.session.commit()
 
 

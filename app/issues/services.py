@@ -40,6 +40,7 @@ from app.issues.models import (
     RootCause,
     Setting,
 )
+from app.issues.signals import issue_reopened
 from app.issues.sla_policy import (
     recompute_deadlines,
     resolution_minutes,
@@ -543,6 +544,7 @@ def _reopen(
     if policy is not None:
         changes["policy"] = policy
     _record(issue, actor, "reopen", changes, now)
+    issue_reopened.send(issue, now=now)
 
 
 def reopen_issue(

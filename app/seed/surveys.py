@@ -46,6 +46,7 @@ from app.surveys.invitations import link, token_digest
 from app.surveys.models import (
     Answer,
     Campaign,
+    CampaignSkip,
     Indicator,
     Invitation,
     InvitationToken,
@@ -303,6 +304,8 @@ def seed_surveys(
         ).all()
     )
     names = dict(db.session.execute(sa.select(Contact.id, Contact.name)).all())
+    # the contacts without an e-mail are listed on each wave as skipped, as the service does
+    no_email = [cid for cid, _office in audience if cid not in emails]
     audience = [(cid, office) for cid, office in audience if cid in emails]
     mood = {cid: rng.choice([2.6, 3.4, 3.9, 4.2, 4.5]) for cid, _ in audience}
 
@@ -356,10 +359,29 @@ def seed_surveys(
                 "campaign",
                 campaign.id,
                 "send",
-                {"wave": "once", "invited": len(audience), "skipped": {}},
+                {
+                    "wave": "once",
+                    "invited": len(audience),
+                    "skipped": {"no_email": len(no_email)} if no_email else {},
+                },
                 None,
             )
         )
+        if no_email:
+            db.session.execute(
+                sa.insert(CampaignSkip),
+                [
+                    {
+                        "campaign_id": campaign.id,
+                        "contact_id": cid,
+                        "wave": "once",
+                        "reason": "no_email",
+                        "detail": "",
+                        "at": sent,
+                    }
+                    for cid in no_email
+                ],
+            )
         _wave(
             rng,
             built,
@@ -387,6 +409,18 @@ def seed_surveys(
         .values(last_surveyed_at=WAVES[-1][1])
     )
     tick(1)
+
+
+def _stamp_delivered(mails: list[dict[str, Any]]) -> None:
+    """What the outbox's mail_sent stamps when it hands an invitation's first e-mail to the
+    server (a failed invitation's reminders failed too)."""
+    delivered = [
+        {"id": int(m["idempotency_key"].split(":")[1]), "delivered_at": m["sent_at"]}
+        for m in mails
+        if m["sent_at"] is not None and m["idempotency_key"].endswith(":0")
+    ]
+    if delivered:
+        db.session.execute(sa.update(Invitation), delivered)
 
 
 def _wave(
@@ -489,6 +523,7 @@ def _wave(
                 )
     db.session.execute(sa.insert(InvitationToken), tokens)
     db.session.execute(sa.insert(OutboxMessage), mails)
+    _stamp_delivered(mails)
     answered = [(inv_id, row) for inv_id, row in zip(ids, rows, strict=True) if row["responded_at"]]
     values = [_answers(rng, built, mood[row["contact_id"]], shift) for _, row in answered]
     response_rows = [

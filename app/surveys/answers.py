@@ -2,8 +2,8 @@
 an issue for a dissatisfied answer (closed loop).
 
 Links are looked up by the sha256 of their token through one indexed query whatever the
-outcome, and every kind of bad link (unknown, expired, closed, already used, meant for something
-else) ends in the same `LinkInvalid`, so neither the page nor its timing tells them apart.
+outcome, and every kind of bad link (unknown, expired, closed, already used, withdrawn, meant for
+something else) ends in the same `LinkInvalid`, so neither the page nor its timing tells them apart.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ ISSUE_CATEGORY = "other"
 
 
 class LinkInvalid(NotFound):
-    """Unknown, expired, closed, used or for another purpose: the caller cannot tell which."""
+    """Unknown, expired, closed, used, withdrawn or for another purpose: the caller cannot tell
+    which."""
 
     code = "link_invalid"
     default_message = "This link is not valid."
@@ -120,6 +121,7 @@ _LINK_QUERY = (
         _invitations.c.expires_at,
         _invitations.c.opened_at,
         _invitations.c.responded_at,
+        _invitations.c.withdrawn_at,
         _contacts.c.name,
         _contacts.c.language,
         _contacts.c.customer_id,
@@ -151,8 +153,17 @@ def find_link(
         and (row.campaign_status is None or row.campaign_status == "open")
         and (row.close_at is None or row.close_at > now)
         and (allow_answered or row.responded_at is None)
-        # a rating link rates a resolved issue; reopened or closed meanwhile, it is spent
-        and (row.issue_status is None or row.issue_status == "resolved" or allow_answered)
+        # withdrawn (a rating link whose issue was reopened): dead, even once the issue is
+        # resolved again and even for a cookie taken before
+        and row.withdrawn_at is None
+        # a rating link rates a resolved issue; closed meanwhile (by phone), it is spent. Only
+        # an answered link is let through whatever the status (`allow_answered`: a retry of the
+        # rating that closed or reopened the issue gets its thank-you page)
+        and (
+            row.issue_status is None
+            or row.issue_status == "resolved"
+            or (allow_answered and row.responded_at is not None)
+        )
     )
     if not valid or row is None:
         raise LinkInvalid()

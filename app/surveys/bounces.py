@@ -19,6 +19,11 @@ response rate's denominator) unless the contact answers anyway. `Action: delayed
 successful actions change nothing. Recording is a compare-and-set (nothing bounced yet, or soft
 becoming hard), so the same notification twice, or two readers at once, change it once; each
 change is audited on the invitation (or, for other mail, on the outbox message).
+
+The other side, `record_delivered`: when the outbox hands an invitation's e-mail (or a
+reminder, or a rating link) to the mail server, it sends `mail_sent`, and the invitation gets its
+`delivered_at` in that transaction (app.surveys.events). Delivered and not bounced is what the
+response rate divides by (app.surveys.models.delivered).
 """
 
 from __future__ import annotations
@@ -179,6 +184,21 @@ def _invitation_id(key: str) -> int | None:
     if found is None:
         return None
     return int(found.group(1) or found.group(3))
+
+
+def record_delivered(keys: Iterable[str], at: datetime) -> int:
+    """Stamp `delivered_at` on the invitations these outbox messages were about (other mail is
+    ignored); the first delivery counts, a later reminder changes nothing. One UPDATE."""
+    ids = {i for i in map(_invitation_id, keys) if i is not None}
+    if not ids:
+        return 0
+    result = db.session.execute(
+        sa.update(Invitation)
+        .where(Invitation.id.in_(sorted(ids)), Invitation.delivered_at.is_(None))
+        .values(delivered_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def record(report: Report, now: datetime) -> str:

@@ -46,6 +46,8 @@ from app.surveys.results import (
 from app.surveys.views import PAGE_SIZE, bp, designers, readers
 
 SKIP_REASONS = {
+    "inactive": _l("Contact inactive"),
+    "no_email": _l("No e-mail address"),
     "surveyed_recently": _l("Surveyed recently"),
     "invalid_email": _l("E-mail address not usable"),
 }

@@ -226,12 +226,11 @@ def create_campaign(
 
 
 def audience_filter(campaign: Campaign) -> sa.ColumnElement[bool]:
-    """WHERE clause (on Contact joined to Customer) for the campaign's audience."""
+    """WHERE clause (on Contact joined to Customer) for the campaign's audience: everyone it
+    names, reachable or not. Who cannot be invited (inactive, no e-mail) is still in it, so
+    that the campaign lists them as skipped with the reason (app.surveys.invitations.invite)."""
     a = campaign.audience or {}
-    clauses: list[sa.ColumnElement[bool]] = [
-        Contact.active.is_(True),
-        Contact.email.is_not(None),
-    ]
+    clauses: list[sa.ColumnElement[bool]] = []
     if a.get("office"):
         office = sa.select(Office.id).where(Office.code == a["office"])
         clauses.append(Customer.office_id.in_(office))
@@ -247,7 +246,7 @@ def audience_filter(campaign: Campaign) -> sa.ColumnElement[bool]:
         clauses.append(Customer.id.in_(a["customer_ids"]))
     if a.get("contact_ids") is not None:
         clauses.append(Contact.id.in_(a["contact_ids"]))
-    return sa.and_(*clauses)
+    return sa.and_(sa.true(), *clauses)
 
 
 def can_run(user: Any) -> bool:

@@ -123,8 +123,23 @@ def _claim_contact(contact_id: int, now: datetime) -> bool:
     return int(getattr(result, "rowcount", 0) or 0) == 1
 
 
+# why a contact of the audience was not invited (CampaignSkip.reason), in the order checked
+SKIP_REASONS = ("inactive", "no_email", "surveyed_recently", "invalid_email")
+
+
+def _unreachable(contact: Contact) -> str | None:
+    """A reason the contact cannot be invited at all, before the frequency rule is asked (so
+    the rule's clock is not taken for somebody nobody writes to)."""
+    if not contact.active:
+        return "inactive"
+    if not (contact.email or "").strip():
+        return "no_email"
+    return None
+
+
 def invite(campaign: Campaign, contact: Contact, office_id: int, wave: str, now: datetime) -> str:
-    """Invite one contact for one wave. Returns "invited", "already" or a skip reason."""
+    """Invite one contact for one wave. Returns "invited", "already" or a skip reason (one of
+    SKIP_REASONS, also listed on the campaign)."""
     exists = db.session.scalar(
         sa.select(Invitation.id).where(
             Invitation.campaign_id == campaign.id,
@@ -134,6 +149,20 @@ def invite(campaign: Campaign, contact: Contact, office_id: int, wave: str, now:
     )
     if exists is not None:
         return "already"
+    unreachable = _unreachable(contact)
+    if unreachable is not None:
+        # listed once per wave: the event catch-up reads the same event on several runs
+        listed = db.session.scalar(
+            sa.select(CampaignSkip.id).where(
+                CampaignSkip.campaign_id == campaign.id,
+                CampaignSkip.contact_id == contact.id,
+                CampaignSkip.wave == wave,
+            )
+        )
+        if listed is not None:
+            return "already"
+        _skip(campaign, contact.id, wave, unreachable, "")
+        return unreachable
     try:
         with db.session.begin_nested():
             if not _claim_contact(contact.id, now):
@@ -191,15 +220,15 @@ def invite_audience(
     also: sa.ColumnElement[bool] | None = None,
 ) -> WaveResult:
     """Invite every contact of the audience (narrowed by `extra`) for `wave`, in id batches;
-    `also` adds contacts outside the audience (still active and with an address)."""
+    `also` adds contacts outside the audience (re-measurement). Whoever cannot be invited is
+    listed as skipped with the reason, none silently left out."""
     result = WaveResult()
     last_id = 0
     condition = audience_filter(campaign)
     if extra is not None:
         condition = sa.and_(condition, extra)
     if also is not None:
-        reachable = sa.and_(Contact.active.is_(True), Contact.email.is_not(None), also)
-        condition = sa.or_(condition, reachable)
+        condition = sa.or_(condition, also)
     while True:
         rows = db.session.execute(
             sa.select(Contact, Customer.office_id)

@@ -12,6 +12,12 @@ Three survey types, never merged into one score:
 - `issue_rating`: the 1–5 ratings given when issues close (CSAT only) — transactional;
 - `third_party`: outside agencies' waves of one questionnaire, our customers and each competitor
   — relationship / benchmark. A wave is dated by its campaign (sent or created).
+
+Our own (transactional) surveys also show their reach: the invitations sent in the period (the
+questionnaire's, or the issue-rating links), how many were delivered and how many answered, and
+the response rate = responded / delivered (app.surveys.models.delivered). They are counted by
+when they were sent, so each period's rate is of its own invitations whenever the answer came.
+Third-party waves are imported: nobody was invited, so they have no reach.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from app.surveys.models import (
     Response,
     Survey,
     ThirdPartyAnswer,
+    delivered,
 )
 from app.surveys.scoring import Estimate
 from app.surveys.segments import Counts, Measures, measure
@@ -183,15 +190,39 @@ def _edges(scope: ReportScope, periods: Sequence[Period]) -> ZonedEdges:
 # --- results -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Invitations sent in a period or segment and what became of them."""
+
+    invited: int = 0
+    delivered: int = 0  # the response rate's denominator
+    responded: int = 0
+
+    @property
+    def response_rate(self) -> float | None:
+        return scoring.response_rate(self.responded, self.delivered)
+
+    def as_dict(self) -> dict[str, Any]:
+        rate = self.response_rate
+        return {
+            "invited": self.invited,
+            "delivered": self.delivered,
+            "responded": self.responded,
+            "response_rate": None if rate is None else round(rate, 1),
+        }
+
+
 @dataclass
 class Row:
     """One segment or one period with its measures and how many responses (or ratings) it
-    rests on."""
+    rests on; for our own surveys, also the reach of the invitations sent in it (None for
+    third-party waves)."""
 
     key: str
     name: str
     responses: int
     measures: Measures
+    reach: Reach | None = None
 
 
 @dataclass
@@ -238,6 +269,8 @@ def row_dict(row: Row) -> dict[str, Any]:
         "key": row.key,
         "name": row.name,
         "responses": row.responses,
+        # invited, delivered, responded, response_rate: own surveys only
+        **(row.reach.as_dict() if row.reach is not None else {}),
         "nps": m.nps.as_dict(),
         "csat": m.csat.as_dict(),
         "index": m.index.as_dict(),
@@ -305,9 +338,10 @@ def family(kind: str, survey_id: int | None) -> Family | None:
 # --- segment columns ---------------------------------------------------------------------------
 
 
-def _project_column(family_: Family) -> Any:
-    """The project a response is about: the milestone's (milestone-triggered invitations), else
-    the project a campaign's audience names."""
+def _project_column(family_: Family, campaign: Any = Response.campaign_id) -> Any:
+    """The project a response (or with `campaign` Invitation.campaign_id, an invitation) is
+    about: the milestone's (milestone-triggered invitations), else the project a campaign's
+    audience names."""
     by_campaign: dict[int, int] = {}
     rows = db.session.execute(
         sa.select(Campaign.id, Campaign.audience).where(Campaign.survey_id.in_(family_.survey_ids))
@@ -319,7 +353,7 @@ def _project_column(family_: Family) -> Any:
     if not by_campaign:
         return Milestone.project_id
     return sa.func.coalesce(
-        Milestone.project_id, sa.case(by_campaign, value=Response.campaign_id, else_=sa.null())
+        Milestone.project_id, sa.case(by_campaign, value=campaign, else_=sa.null())
     )
 
 
@@ -580,6 +614,79 @@ def _third_party_where(stmt: Any, family_: Family, scope: ReportScope, segment: 
     return stmt
 
 
+def _reach_key(segment: str, family_: Family | None) -> Any:
+    if segment == "company":
+        return sa.literal("all")
+    if segment == "region":
+        return Office.region_id
+    if segment == "office":
+        return Invitation.office_id
+    if segment == "tier":
+        return Customer.tier
+    if family_ is None:
+        return sa.null()
+    return _project_column(family_, Invitation.campaign_id)
+
+
+def _reach_joins(stmt: Any, segment: str) -> Any:
+    if segment == "region":
+        stmt = stmt.join(Office, Office.id == Invitation.office_id)
+    elif segment == "tier":
+        from app.contacts.models import Contact
+
+        stmt = stmt.join(Contact, Contact.id == Invitation.contact_id).join(
+            Customer, Customer.id == Contact.customer_id
+        )
+    elif segment == "project":
+        stmt = stmt.outerjoin(
+            Milestone,
+            Invitation.wave == sa.literal("milestone:") + sa.cast(Milestone.id, sa.String),
+        )
+    return stmt
+
+
+def _reach_counts(
+    survey_type: str,
+    family_: Family | None,
+    scope: ReportScope,
+    periods: Sequence[Period],
+    segment: str,
+) -> dict[tuple[Any, int], Reach]:
+    """Invited, delivered and responded per (segment, period) of the invitations sent in each
+    period: the questionnaire's (every version), or the issue-rating links (which carry no
+    questionnaire, so both use the (survey_id, sent_at) index)."""
+    if survey_type == "issue_rating":
+        which = sa.and_(Invitation.purpose == "issue_rating", Invitation.survey_id.is_(None))
+    elif family_ is not None:
+        which = Invitation.survey_id.in_(family_.survey_ids)
+    else:
+        return {}
+    edges = _edges(scope, periods)
+    key = _reach_key(segment, family_)
+
+    def build(b: Any) -> Any:
+        stmt = (
+            sa.select(
+                key.label("k"),
+                b.label("b"),
+                sa.func.count(),
+                sa.func.count(sa.case((delivered(), 1))),
+                sa.func.count(Invitation.responded_at),
+            )
+            .select_from(Invitation)
+            .where(which, scope.office_filter(Invitation.office_id))
+            .group_by(key)
+        )
+        return _reach_joins(stmt, segment)
+
+    return {
+        (k, int(b)): Reach(int(n), int(got), int(answered))
+        for k, b, n, got, answered in db.session.execute(
+            by_bucket(build, Invitation.sent_at, edges, Invitation.office_id)
+        )
+    }
+
+
 # --- the measurement ---------------------------------------------------------------------------
 
 
@@ -599,26 +706,35 @@ def _count(
 
 
 def _segment_rows(
-    segment: str, counted: Counted, scope: ReportScope, weights: dict[str, float]
+    segment: str,
+    counted: Counted,
+    scope: ReportScope,
+    weights: dict[str, float],
+    reach: dict[tuple[Any, int], Reach] | None = None,
 ) -> list[Row]:
     counts, n = counted
-    keys = {k for k, _b in counts} | {k for k, _b in n}
+    keys = {k for k, _b in counts} | {k for k, _b in n} | {k for k, _b in reach or {}}
     if segment == "company":
         keys.add("all")
     names = _names(segment, keys, scope) if segment != "competitor" else {}
     codes = _codes(segment, scope)
+
+    def reach_of(k: Any) -> Reach | None:
+        return None if reach is None else reach.get((k, 0), Reach())
+
     rows = [
         Row(
             codes.get(k, NONE_KEY if k is None else str(k)),
             str(k) if segment == "competitor" else names.get(k, ""),
             n.get((k, 0), 0),
             measure(counts.get((k, 0), Counts()), weights),
+            reach_of(k),
         )
         for k in keys
     ]
     # every place of the scope is listed, answered or not
     rows += [
-        Row(code, names.get(k, code), 0, measure(Counts(), weights))
+        Row(code, names.get(k, code), 0, measure(Counts(), weights), reach_of(k))
         for k, code in codes.items()
         if k not in keys
     ]
@@ -649,18 +765,30 @@ def measurement(
     trend_periods = period.trend()
     fam = None if survey_type == "issue_rating" else family(survey_type, survey_id)
     weights = fam.weights if fam else {}
+    # our own surveys invite; third-party waves are imported (no invitations, no reach)
+    invites = FAMILY[survey_type] == "transactional"
+
+    def reach(periods: Sequence[Period], seg: str) -> dict[tuple[Any, int], Reach] | None:
+        return _reach_counts(survey_type, fam, scope, periods, seg) if invites else None
+
     trend_counts, trend_n = _count(survey_type, fam, scope, trend_periods, "company")
+    trend_reach = reach(trend_periods, "company")
     trend = [
         Row(
             p.key,
             p.key,
             trend_n.get(("all", i), 0),
             measure(trend_counts.get(("all", i), Counts()), weights),
+            None if trend_reach is None else trend_reach.get(("all", i), Reach()),
         )
         for i, p in enumerate(trend_periods)
     ]
     rows = _segment_rows(
-        segment, _count(survey_type, fam, scope, [period], segment), scope, weights
+        segment,
+        _count(survey_type, fam, scope, [period], segment),
+        scope,
+        weights,
+        reach([period], segment),
     )
     if segment == "company":
         total = rows[0]
@@ -668,11 +796,13 @@ def measurement(
         total = next((r for r in rows if r.key == ""), Row("", "", 0, measure(Counts(), weights)))
     else:
         total_counts, total_n = _count(survey_type, fam, scope, [period], "company")
+        total_reach = reach([period], "company")
         total = Row(
             "all",
             scope.name,
             total_n.get(("all", 0), 0),
             measure(total_counts.get(("all", 0), Counts()), weights),
+            None if total_reach is None else total_reach.get(("all", 0), Reach()),
         )
     return Measurement(
         type=survey_type,

@@ -175,6 +175,9 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
         ),
         sa.Index("ix_invitations_contact_sent", "contact_id", "sent_at"),
         sa.Index("ix_invitations_reminders", "campaign_id", "responded_at", "reminders_sent"),
+        # the reach of a questionnaire (or of the rating links, survey_id NULL) by period
+        # (app.surveys.measurement)
+        sa.Index("ix_invitations_survey_sent", "survey_id", "sent_at", "office_id"),
         sa.CheckConstraint(
             "bounce_kind IS NULL OR bounce_kind IN ('hard', 'soft')", name="bounce_kind_valid"
         ),
@@ -196,9 +199,15 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
     reminders_sent: Mapped[int] = mapped_column(default=0)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # when one of its e-mails (the invitation or a reminder) was first handed to the mail
+    # server; None while it is queued or retrying, or when the outbox gave up (app.surveys.bounces)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # a late bounce of one of its e-mails (app.surveys.bounces): not delivered, unless answered
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounce_kind: Mapped[str | None] = mapped_column(sa.String(4))
+    # a rating link taken back before it was used: its issue was reopened (app.surveys.ratings);
+    # the link is then as dead as an expired one, and the next resolution gets a link of its own
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     campaign: Mapped[Campaign | None] = relationship()
     contact: Mapped[Contact] = relationship()
@@ -357,10 +366,17 @@ class ThirdPartyAnswer(db.Model):  # type: ignore[name-defined,misc]
 
 
 def delivered() -> sa.ColumnElement[bool]:
-    """An invitation counted as delivered: its e-mail left, and no late bounce came back for
-    it, unless the contact answered anyway (an answer proves the link arrived). The
-    denominator of the response rate."""
-    return sa.and_(
-        Invitation.sent_at.is_not(None),
-        sa.or_(Invitation.bounced_at.is_(None), Invitation.responded_at.is_not(None)),
+    """An invitation counted as delivered, the denominator of the response rate: one of its
+    e-mails was handed to the mail server (not merely queued: `sent_at` is set when the e-mail
+    is queued, and an e-mail still retrying or given up on reached nobody), no late bounce came
+    back, and it was not withdrawn (a rating link whose issue was reopened asks for nothing any
+    more). An answer counts whatever the rest says: it proves a link arrived, and keeps the rate
+    at most 100 %."""
+    return sa.or_(
+        Invitation.responded_at.is_not(None),
+        sa.and_(
+            Invitation.delivered_at.is_not(None),
+            Invitation.bounced_at.is_(None),
+            Invitation.withdrawn_at.is_(None),
+        ),
     )

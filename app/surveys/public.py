@@ -435,6 +435,9 @@ def submit_rating() -> Any:
     except AlreadyAnswered:
         db.session.rollback()
         return _thanks()
+    except LinkInvalid:  # withdrawn between reading the link and claiming it
+        db.session.rollback()
+        return _invalid()
     except ValidationFailed as exc:
         db.session.rollback()
         return _rate_page(link, values=raw, errors=exc.fields, status=422)

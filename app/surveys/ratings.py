@@ -2,7 +2,12 @@
 e-mail gets a link (purpose issue_rating, bound to the issue) to rate the handling 1–5; the
 rating closes the issue through app.issues.services.close_issue, by the system for them, and a
 low rating follows the low-rating policy like any other. Rating links are service messages,
-not surveys: the contact-frequency rule does not hold them back."""
+not surveys: the contact-frequency rule does not hold them back.
+
+One resolution gets at most one link (wave "rating:<n>", n = the issue's reopen count, unique per
+issue). When the issue is reopened, the link still pending is withdrawn in the same transaction
+(`withdraw_rating_links`, on app.issues' `issue_reopened` signal): from then on it is as dead as
+an expired link, also after the issue is resolved again, when the new resolution gets its own."""
 
 from __future__ import annotations
 
@@ -114,6 +119,35 @@ def _send(issue: Issue, contact: Contact, wave: str, now: datetime) -> bool:
     return True
 
 
+def withdraw_rating_links(issue: Issue, now: datetime) -> int:
+    """Take back the issue's rating links not used yet (its status left `resolved`: what they
+    would rate is no longer the resolution they were sent for); audited per link. Returns how
+    many. An answered link stays as it is: its rating is part of the record."""
+    withdrawn = db.session.execute(
+        sa.update(Invitation)
+        .where(
+            Invitation.issue_id == issue.id,
+            Invitation.purpose == "issue_rating",
+            Invitation.responded_at.is_(None),
+            Invitation.withdrawn_at.is_(None),
+        )
+        .values(withdrawn_at=now)
+        .returning(Invitation.id, Invitation.wave)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for invitation_id, wave in withdrawn:
+        audit.record(
+            actor_id=None,
+            entity_type="invitation",
+            entity_id=invitation_id,
+            action="withdraw",
+            changes={"issue_id": issue.id, "wave": wave, "reason": "issue reopened"},
+            office_id=issue.office_id,
+            at=now,
+        )
+    return len(withdrawn)
+
+
 def rate_issue(link: Link, raw: dict[str, Any], *, now: datetime) -> Issue:
     """Close the issue with the customer's rating; once (a second rating is AlreadyAnswered)."""
     invitation = link.invitation
@@ -134,14 +168,22 @@ def rate_issue(link: Link, raw: dict[str, Any], *, now: datetime) -> Issue:
         errors["comment"] = f"at most {MAX_TEXT} characters"
     if errors or not isinstance(value, int):
         raise ValidationFailed(fields=errors)
+    # the claim also loses to a withdrawal committed since the link was read (a reopen)
     claimed = db.session.execute(
         sa.update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.responded_at.is_(None))
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.responded_at.is_(None),
+            Invitation.withdrawn_at.is_(None),
+        )
         .values(responded_at=now)
         .execution_options(synchronize_session=False)
     )
     if int(getattr(claimed, "rowcount", 0) or 0) != 1:
-        raise AlreadyAnswered()
+        answered = db.session.scalar(
+            sa.select(Invitation.responded_at).where(Invitation.id == invitation.id)
+        )
+        raise AlreadyAnswered() if answered is not None else LinkInvalid()
     text = CONTROL.sub("", comment).strip() if isinstance(comment, str) else None
     issue = close_issue(
         actor=None, issue_id=invitation.issue_id, rating=value, comment=text, now=now

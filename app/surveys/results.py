@@ -1,5 +1,6 @@
-"""A campaign's figures, aggregated in SQL: invited, responded, response rate, NPS, CSAT and the
-weighted satisfaction index, each with its sample size and 95 % margin (app.surveys.scoring)."""
+"""A campaign's figures, aggregated in SQL: invited, delivered, responded, response rate
+(responded / delivered), NPS, CSAT and the weighted satisfaction index, each with its sample size
+and 95 % margin (app.surveys.scoring)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.surveys.models import Answer, Campaign, CampaignSkip, Invitation, Respo
 @dataclass
 class Figures:
     invited: int
+    delivered: int  # the response rate's denominator (app.surveys.models.delivered)
     responded: int
     response_rate: float | None
     nps: scoring.Estimate
@@ -32,6 +34,7 @@ class Figures:
     def as_dict(self) -> dict[str, Any]:
         return {
             "invited": self.invited,
+            "delivered": self.delivered,
             "responded": self.responded,
             "response_rate": None if self.response_rate is None else round(self.response_rate, 1),
             "nps": self.nps.as_dict()["value"],
@@ -61,12 +64,13 @@ class Figures:
 
 
 def campaign_figures(campaign: Campaign) -> Figures:
-    # invited = delivered: a late bounce takes an invitation out of the response rate
-    invited = db.session.scalar(
-        sa.select(sa.func.count())
+    # everyone invited, and of them the delivered: an e-mail still queued or retrying, given up
+    # on, or bounced back reached nobody, so it is out of the response rate's denominator
+    invited, reached = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.case((delivered(), 1))))
         .select_from(Invitation)
-        .where(Invitation.campaign_id == campaign.id, delivered())
-    )
+        .where(Invitation.campaign_id == campaign.id, Invitation.sent_at.is_not(None))
+    ).one()
     responded = db.session.scalar(
         sa.select(sa.func.count()).select_from(Response).where(Response.campaign_id == campaign.id)
     )
@@ -98,8 +102,9 @@ def campaign_figures(campaign: Campaign) -> Figures:
     index, indicators = scoring.satisfaction_index(campaign.survey.weights(), by_indicator)
     return Figures(
         invited=int(invited or 0),
+        delivered=int(reached or 0),
         responded=int(responded or 0),
-        response_rate=scoring.response_rate(int(responded or 0), int(invited or 0)),
+        response_rate=scoring.response_rate(int(responded or 0), int(reached or 0)),
         nps=scoring.nps(nps_counts),
         csat=scoring.csat(rating_counts),
         index=index,
@@ -140,9 +145,11 @@ def recent_comments(campaign_id: int, limit: int = 20) -> list[str]:
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a campaign's invitations are: sent, delivered (the e-mail left and did not bounce
-    back, or was answered), failed (gave up), pending (queued or retrying), bounced (a late
-    bounce, not answered), opened, answered, and the reminders sent."""
+    """Where a campaign's invitations are: invited; delivered (app.surveys.models.delivered:
+    an e-mail was handed to the mail server and did not bounce back, or the contact answered);
+    of the others, failed (the outbox gave up on the invitation's e-mail), pending (it is queued
+    or retrying) and bounced (a late bounce, not answered); opened, answered, and the reminders
+    sent. Delivered, failed, pending and bounced add up to invited."""
 
     invited: int
     delivered: int
@@ -166,14 +173,22 @@ def progress_of(campaign_ids: list[int]) -> dict[int, Progress]:
     """One pass over the campaigns' invitations, each joined to its first e-mail by its
     idempotency key (unique index); every id gets a Progress, zero when nothing was sent."""
     sent_status = OutboxMessage.status
+    reached = delivered()
     bounced = sa.and_(Invitation.bounced_at.is_not(None), Invitation.responded_at.is_(None))
+    # not delivered yet: a reminder that got through delivers an invitation whose first
+    # e-mail failed, so the kinds never overlap
+    waiting = sa.and_(sa.not_(reached), sa.not_(bounced))
     rows = db.session.execute(
         sa.select(
             Invitation.campaign_id,
             sa.func.count(Invitation.id),
-            sa.func.count(sa.case((sa.and_(sent_status == "sent", sa.not_(bounced)), 1))),
-            sa.func.count(sa.case((sent_status == "failed", 1))),
-            sa.func.count(sa.case((sent_status == "pending", 1))),
+            sa.func.count(sa.case((reached, 1))),
+            sa.func.count(sa.case((sa.and_(waiting, sent_status == "failed"), 1))),
+            sa.func.count(
+                sa.case(
+                    (sa.and_(waiting, sa.or_(sent_status.is_(None), sent_status != "failed")), 1)
+                )
+            ),
             sa.func.count(Invitation.opened_at),
             sa.func.count(Invitation.responded_at),
             sa.func.coalesce(sa.func.sum(Invitation.reminders_sent), 0),

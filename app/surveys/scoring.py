@@ -131,11 +131,12 @@ def satisfaction_index(
     return Estimate(total, n_min, margin), scores
 
 
-def response_rate(responded: int, invited: int) -> float | None:
-    """Responded / invited (delivered), in percent."""
-    if invited <= 0:
+def response_rate(responded: int, delivered: int) -> float | None:
+    """Responded / delivered invitations (app.surveys.models.delivered), in percent; None
+    before anything was delivered."""
+    if delivered <= 0:
         return None
-    return responded / invited * 100
+    return responded / delivered * 100
 
 
 def is_dissatisfied(question_type: str, value: int) -> bool:

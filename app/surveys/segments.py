@@ -80,6 +80,7 @@ class Segment:
     code: str
     name: str
     invited: int
+    delivered: int  # the response rate's denominator
     responded: int
     response_rate: float | None
     measures: Measures
@@ -114,14 +115,15 @@ def by_office_and_region(campaign: Campaign, scope: Scope) -> list[Segment]:
         counts.setdefault(office_id, Counts()).add(
             keys.get(indicator_id) if indicator_id else None, _kind(indicator_id), int(value), n
         )
-    invited = dict(
-        db.session.execute(  # type: ignore[arg-type]
-            sa.select(Invitation.office_id, sa.func.count())
-            .where(Invitation.campaign_id == campaign.id, delivered())
-            .where(scope.office_filter(Invitation.office_id))
-            .group_by(Invitation.office_id)
-        ).all()
-    )
+    invited: dict[int, int] = {}
+    reached: dict[int, int] = {}
+    for office_id, n, n_delivered in db.session.execute(
+        sa.select(Invitation.office_id, sa.func.count(), sa.func.count(sa.case((delivered(), 1))))
+        .where(Invitation.campaign_id == campaign.id, Invitation.sent_at.is_not(None))
+        .where(scope.office_filter(Invitation.office_id))
+        .group_by(Invitation.office_id)
+    ):
+        invited[office_id], reached[office_id] = int(n), int(n_delivered)
     responded = dict(
         db.session.execute(  # type: ignore[arg-type]
             sa.select(Response.office_id, sa.func.count())
@@ -150,7 +152,8 @@ def by_office_and_region(campaign: Campaign, scope: Scope) -> list[Segment]:
         total = Counts()
         for office in members:
             total.merge(counts.get(office.id, Counts()))
-        inv = sum(int(invited.get(o.id, 0)) for o in members)
+        inv = sum(invited.get(o.id, 0) for o in members)
+        got = sum(reached.get(o.id, 0) for o in members)
         resp = sum(int(responded.get(o.id, 0)) for o in members)
         out.append(
             Segment(
@@ -158,21 +161,24 @@ def by_office_and_region(campaign: Campaign, scope: Scope) -> list[Segment]:
                 region.code,
                 region.name,
                 inv,
+                got,
                 resp,
-                scoring.response_rate(resp, inv),
+                scoring.response_rate(resp, got),
                 measure(total, weights),
             )
         )
         for office in members:
-            inv, resp = int(invited.get(office.id, 0)), int(responded.get(office.id, 0))
+            inv, got = invited.get(office.id, 0), reached.get(office.id, 0)
+            resp = int(responded.get(office.id, 0))
             out.append(
                 Segment(
                     "office",
                     office.code,
                     office.name,
                     inv,
+                    got,
                     resp,
-                    scoring.response_rate(resp, inv),
+                    scoring.response_rate(resp, got),
                     measure(counts.get(office.id, Counts()), weights),
                 )
             )

@@ -4,6 +4,7 @@ time, once."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from app.contacts.models import Contact, Milestone, Project
@@ -15,7 +16,7 @@ from app.issues.models import Issue
 from app.surveys.closed_loop import loop_figures
 from app.surveys.imports import company_figures
 from app.surveys.models import Answer, Campaign, Invitation, Response, Survey, ThirdPartyAnswer
-from app.surveys.results import campaign_figures, progress
+from app.surveys.results import campaign_figures, progress, skipped_contacts
 
 ARGS = ["seed-demo", "--customers", "150", "--issues", "100"]
 
@@ -76,7 +77,15 @@ def test_demo_surveys_are_complete_and_consistent(runner):
         figures = campaign_figures(wave)
         assert figures.responded > 10 and figures.index.value is not None
         p = progress(wave.id)
-        assert p.invited == figures.invited and p.delivered + p.failed == p.invited
+        # the demo's failed e-mails reached nobody: out of the response rate's denominator
+        assert p.invited == figures.invited and p.delivered == figures.delivered
+        assert p.delivered + p.failed == p.invited and p.pending == p.bounced == 0
+        assert figures.response_rate == pytest.approx(100 * figures.responded / p.delivered)
+        # contacts without an e-mail are listed as skipped, with the reason, not left out
+        skipped = skipped_contacts(wave.id)
+        assert figures.skipped == len(skipped) > 0
+        assert {s.reason for s in skipped} == {"no_email"}
+        assert all(s.contact.email is None for s in skipped)
         assert 0 < p.answered <= p.opened < p.invited and p.reminders > 0
 
     # every dissatisfied response raised its issue through the closed loop, linked both ways
@@ -127,6 +136,9 @@ def test_demo_surveys_are_complete_and_consistent(runner):
         sa.select(sa.func.count())
         .select_from(OutboxMessage)
         .where(OutboxMessage.status == "failed")
+    )
+    assert sum(campaign_figures(w).delivered for w in waves) < sum(
+        campaign_figures(w).invited for w in waves
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == sum(
         progress(w.id).invited for w in waves

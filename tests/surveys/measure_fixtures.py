@@ -27,15 +27,24 @@ def measured_survey(world):
 
 
 @pytest.fixture
-def answer(world, measured_survey):
-    """answer(office, at, quality=5, speed=4, nps=9, customer=None, wave="once"): one response,
-    straight into the tables (measurement is about times and places; a None value is a skipped
-    question)."""
+def invited(world, measured_survey):
+    """invited(office, at, customer=None, wave="once", delivered=True, bounced=False,
+    responded_at=None): one invitation sent at `at` in the office's campaign of the measured
+    survey, straight into the tables; delivered (its e-mail handed to the mail server) or not,
+    bounced back or not, answered when (the response itself is `answer`'s)."""
     survey = measured_survey
-    questions = {q.key: q for q in survey.questions}
     campaigns = {}
 
-    def make(office=None, at=NOV, *, customer=None, wave="once", **values):
+    def make(
+        office=None,
+        at=NOV,
+        *,
+        customer=None,
+        wave="once",
+        delivered=True,
+        bounced=False,
+        responded_at=None,
+    ):
         office = office or world.sh
         if office.id not in campaigns:
             campaign = Campaign(survey_id=survey.id, name=f"C{office.code}", office_id=office.id)
@@ -57,16 +66,37 @@ def answer(world, measured_survey):
             wave=wave,
             sent_at=at,
             expires_at=at + timedelta(days=30),
-            responded_at=at,
+            delivered_at=at + timedelta(seconds=30) if delivered else None,
+            bounced_at=at + timedelta(hours=1) if bounced else None,
+            bounce_kind="hard" if bounced else None,
+            responded_at=responded_at,
         )
         db.session.add(invitation)
         db.session.flush()
+        return invitation
+
+    return make
+
+
+@pytest.fixture
+def answer(world, measured_survey, invited):
+    """answer(office, at, quality=5, speed=4, nps=9, customer=None, wave="once", sent=at): one
+    response, straight into the tables (measurement is about times and places; a None value is
+    a skipped question), to an invitation sent at `sent`."""
+    survey = measured_survey
+    questions = {q.key: q for q in survey.questions}
+
+    def make(office=None, at=NOV, *, customer=None, wave="once", sent=None, **values):
+        invitation = invited(office, sent or at, customer=customer, wave=wave, responded_at=at)
+        campaign = db.session.get(Campaign, invitation.campaign_id)
+        contact = db.session.get(Contact, invitation.contact_id)
+        office_id = invitation.office_id
         response = Response(
             invitation_id=invitation.id,
             campaign_id=campaign.id,
             survey_id=survey.id,
             contact_id=contact.id,
-            office_id=office.id,
+            office_id=office_id,
             submitted_at=at,
         )
         db.session.add(response)

@@ -102,7 +102,8 @@ def test_hard_bounce_marks_the_invitation_and_leaves_delivered(app, delivered):
     after = progress(campaign.id)
     assert (after.invited, after.delivered, after.bounced) == (2, 1, 1)
     figures = campaign_figures(db.session.get(Campaign, campaign.id))
-    assert figures.invited == 1  # the response rate's denominator: delivered
+    # invited stays invited; the response rate's denominator, delivered, loses the bounce
+    assert (figures.invited, figures.delivered) == (2, 1)
     assert audits(invitation.id) == 1
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "bounce")).one()
     assert event.changes["bounce_kind"] == [None, "hard"]

@@ -17,9 +17,10 @@ from app.core.audit import AuditEvent
 from app.core.errors import Forbidden, ValidationFailed
 from app.core.mailer import build_message
 from app.core.outbox import OutboxMessage
+from app.db import utcnow
 from app.extensions import db
 from app.scheduler.runner import run_job
-from app.surveys import campaigns, services
+from app.surveys import campaign_views, campaigns, invitations, services
 from app.surveys.models import Campaign, CampaignSkip, Invitation, InvitationToken
 from tests.surveys.helpers import design
 
@@ -149,10 +150,12 @@ def test_nobody_is_surveyed_twice_within_30_days_across_campaigns(app, world, su
     _campaign(world, survey, name="A", audience={"office": "SH"})
     _campaign(world, survey, name="B", audience={"customer_ids": [world.customer.id]})
     result = run_job(app, "send-invitations", now=NOW).result
-    assert result["invited"] == 2 and result["skipped"] == 2
+    # B finds wang and amy surveyed by A; both list the contact without an e-mail
+    assert result["invited"] == 2 and result["skipped"] == 4
     skips = db.session.scalars(sa.select(CampaignSkip)).all()
-    assert {s.reason for s in skips} == {"surveyed_recently"}
-    assert all("2026-11-20" in s.detail for s in skips)
+    recent = [s for s in skips if s.reason == "surveyed_recently"]
+    assert len(recent) == 2 and all("2026-11-20" in s.detail for s in recent)
+    assert {s.contact_id for s in skips if s.reason == "no_email"} == {contacts["noemail"].id}
     # 31 days later a third campaign may survey them again
     _campaign(world, survey, name="C", audience={"office": "SH"}, now=NOW + timedelta(days=31))
     later = run_job(app, "send-invitations", now=NOW + timedelta(days=31)).result
@@ -330,7 +333,13 @@ def test_campaign_api_create_and_figures(app, client, world, survey, contacts):
     assert created.get_json()["reminders"] == 2
     run_job(app, "send-invitations", now=NOW)
     got = client.get(f"/api/v1/campaigns/{cid}", headers=world.h["om"]).get_json()
-    assert got["invited"] == 2 and got["responded"] == 0 and got["response_rate"] == 0
+    # queued is not delivered: no response rate before an e-mail has left
+    assert (got["invited"], got["delivered"], got["responded"]) == (2, 0, 0)
+    assert got["response_rate"] is None
+    # the outbox's own clock: the e-mails were queued at the real time
+    assert run_job(app, "send-outbox", now=utcnow() + timedelta(minutes=1)).result["sent"] == 2
+    got = client.get(f"/api/v1/campaigns/{cid}", headers=world.h["om"]).get_json()
+    assert (got["invited"], got["delivered"], got["response_rate"]) == (2, 2, 0)
     assert got["nps"] is None and got["index"] is None
     assert set(got["margin_of_error"]) == {"nps", "csat", "index"}
     # another office's manager does not see an SH campaign; agents may not read campaigns
@@ -357,9 +366,61 @@ def test_skipped_contacts_are_listed_with_reason_in_the_api(app, client, world, 
     c2 = _campaign(world, survey, name="B", audience={"office": "SH"})
     run_job(app, "send-invitations", now=NOW)
     got = client.get(f"/api/v1/campaigns/{c2.id}", headers=world.h["qa"]).get_json()
+    assert got["skipped"] == 3
+    reasons = {s["name"]: s["reason"] for s in got["skipped_contacts"]}
+    assert reasons == {"王": "surveyed_recently", "Amy": "surveyed_recently", "无邮箱": "no_email"}
+    recent = next(s for s in got["skipped_contacts"] if s["reason"] == "surveyed_recently")
+    assert date(2026, 11, 20).isoformat() in recent["detail"]
+
+
+def test_inactive_and_unreachable_contacts_are_listed_not_left_out(
+    app, client, world, survey, contacts, login_as
+):
+    contact_services.update_contact(actor=world.agent, contact_id=contacts["amy"].id, active=False)
+    db.session.commit()
+    c = _campaign(world, survey, audience={"office": "SH"})
+    result = run_job(app, "send-invitations", now=NOW).result
+    assert result["invited"] == 1 and result["skipped"] == 2
+    skipped = {
+        s.contact_id: (s.reason, s.wave) for s in db.session.scalars(sa.select(CampaignSkip))
+    }
+    assert skipped == {
+        contacts["amy"].id: ("inactive", "once"),
+        contacts["noemail"].id: ("no_email", "once"),
+    }
+    # nobody unreachable had the frequency rule's clock taken
+    assert db.session.get(Contact, contacts["amy"].id).last_surveyed_at is None
+    assert db.session.get(Contact, contacts["noemail"].id).last_surveyed_at is None
+    got = client.get(f"/api/v1/campaigns/{c.id}", headers=world.h["qa"]).get_json()
     assert got["skipped"] == 2
-    assert {s["reason"] for s in got["skipped_contacts"]} == {"surveyed_recently"}
-    assert date(2026, 11, 20).isoformat() in got["skipped_contacts"][0]["detail"]
+    assert sorted((s["name"], s["reason"]) for s in got["skipped_contacts"]) == [
+        ("Amy", "inactive"),
+        ("无邮箱", "no_email"),
+    ]
+    login_as(world.qa)
+    html = client.get(f"/surveys/campaigns/{c.id}").get_data(as_text=True)
+    assert "联系人已停用" in html and "无电子邮箱" in html
+    english = client.get(f"/surveys/campaigns/{c.id}?lang=en").get_data(as_text=True)
+    assert "Contact inactive" in english and "No e-mail address" in english
+    assert set(campaign_views.SKIP_REASONS) == set(invitations.SKIP_REASONS)  # each one named
+
+
+def test_an_event_catch_up_lists_an_unreachable_contact_once(app, world, survey, contacts):
+    _campaign(world, survey, event="milestone_done", audience={"office": "SH"})
+    project = contact_services.add_project(actor=world.om, customer_id=world.customer.id, name="P")
+    milestone = contact_services.add_milestone(actor=world.om, project_id=project.id, name="验收")
+    db.session.commit()
+    contact_services.mark_milestone_done(
+        actor=world.om, milestone_id=milestone.id, now=NOW + timedelta(hours=1)
+    )
+    db.session.commit()
+    # the job reads the same event again (its look-back): nothing new to list
+    again = run_job(app, "send-invitations", now=NOW + timedelta(hours=1, minutes=5)).result
+    assert again["invited"] == 0 and again["skipped"] == 0
+    skips = db.session.scalars(sa.select(CampaignSkip)).all()
+    assert [(s.contact_id, s.reason, s.wave) for s in skips] == [
+        (contacts["noemail"].id, "no_email", f"milestone:{milestone.id}")
+    ]
 
 
 def test_campaign_pages(app, client, world, survey, contacts, login_as, post_form):

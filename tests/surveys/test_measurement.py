@@ -18,7 +18,7 @@ from app.issues.models import Issue
 from app.reports.periods import resolve_scope
 from app.surveys import services
 from app.surveys.measurement import measurement, parse_period
-from app.surveys.models import Answer, Campaign, Response, ThirdPartyAnswer
+from app.surveys.models import Answer, Campaign, Invitation, Response, ThirdPartyAnswer
 from tests.surveys.helpers import design
 from tests.surveys.measure_fixtures import NOV
 
@@ -287,3 +287,142 @@ def test_types_are_measured_apart(world, answer, client):
         headers=world.h["qa"],
     )
     assert r.status_code == 422 and "type" in r.get_json()["error"]["fields"]
+
+
+# --- reach: invited, delivered, responded, response rate (own surveys) ---------------------------
+
+
+@pytest.fixture
+def reached(world, answer, invited):
+    """November: SH invited five (two answered, one delivered and silent, one whose e-mail never
+    left, one bounced back), GZ two (one answered, one silent). October: SH invited two, one of
+    them answered only in November."""
+    answer(world.sh, NOV)
+    answer(world.sh, NOV + timedelta(hours=1))
+    invited(world.sh, NOV)
+    invited(world.sh, NOV, delivered=False)
+    invited(world.sh, NOV, bounced=True)
+    answer(world.gz, NOV)
+    invited(world.gz, NOV)
+    invited(world.sh, OCT)
+    answer(world.sh, NOV + timedelta(days=1), sent=OCT)
+    db.session.commit()
+
+
+def _reach(row):
+    r = row.reach
+    return (r.invited, r.delivered, r.responded, r.response_rate)
+
+
+def test_reach_counts_the_invitations_sent_in_the_period(world, reached):
+    result = measurement(_company(world), "project", parse_period("2026-11", today=TODAY))
+    # four answers came in November, one of them to an October invitation
+    assert result.total.responses == 4
+    # the rate is of November's invitations: 3 answered of 5 delivered
+    assert _reach(result.total) == (7, 5, 3, 60.0)
+    by_office = {r.key: r for r in result.segments}
+    invited_sh, delivered_sh, responded_sh, rate_sh = _reach(by_office["SH"])
+    assert (invited_sh, delivered_sh, responded_sh) == (5, 3, 2)
+    assert rate_sh == pytest.approx(200 / 3)
+    assert _reach(by_office["GZ"]) == (2, 2, 1, 50.0)
+    assert [_reach(r) for r in result.trend[-2:]] == [(2, 2, 1, 50.0), (7, 5, 3, 60.0)]
+    regions = {
+        r.key: _reach(r)
+        for r in measurement(
+            _company(world), "project", parse_period("2026-11", today=TODAY), "region"
+        ).segments
+    }
+    assert regions == {"EAST": _reach(by_office["SH"]), "SOUTH": (2, 2, 1, 50.0)}
+    tiers = measurement(_company(world), "project", parse_period("2026-11", today=TODAY), "tier")
+    assert sum(r.reach.invited for r in tiers.segments) == 7
+    # nothing sent in a quiet month: no rate, not 0 %
+    quiet = measurement(_company(world), "project", parse_period("2026-09", today=TODAY))
+    assert _reach(quiet.total) == (0, 0, 0, None)
+
+
+def test_reach_by_project_follows_the_milestone(world, invited, answer):
+    project = Project(customer_id=world.customer.id, office_id=world.sh.id, name="地铁二期")
+    db.session.add(project)
+    db.session.flush()
+    milestone = Milestone(project_id=project.id, name="验收")
+    db.session.add(milestone)
+    db.session.flush()
+    answer(world.sh, NOV, wave=f"milestone:{milestone.id}")
+    invited(world.sh, NOV, wave=f"milestone:{milestone.id}")
+    invited(world.sh, NOV)
+    db.session.commit()
+    period = parse_period("2026-11", today=TODAY)
+    projects = {
+        r.key: r for r in measurement(_company(world), "project", period, "project").segments
+    }
+    assert _reach(projects[str(project.id)]) == (2, 2, 1, 50.0)
+    assert _reach(projects["none"]) == (1, 1, 0, 0.0)
+
+
+def test_reach_of_rating_links(world, new_issue):
+    issue = new_issue()
+    contact = Contact(customer_id=world.customer.id, name="王", email="w@example.com")
+    db.session.add(contact)
+    db.session.flush()
+    kinds = {
+        "rated": {"delivered_at": NOV, "responded_at": NOV + timedelta(days=1)},
+        "pending": {"delivered_at": NOV},
+        "withdrawn": {"delivered_at": NOV, "withdrawn_at": NOV + timedelta(days=2)},
+        "queued": {},
+    }
+    for n, values in enumerate(kinds.values()):
+        db.session.add(
+            Invitation(
+                purpose="issue_rating",
+                issue_id=issue["id"],
+                contact_id=contact.id,
+                office_id=world.sh.id,
+                wave=f"rating:{n}",
+                sent_at=NOV,
+                expires_at=NOV + timedelta(days=14),
+                **values,
+            )
+        )
+    db.session.commit()
+    result = measurement(_company(world), "issue_rating", parse_period("2026-11", today=TODAY))
+    # a withdrawn link asks for nothing any more, a queued one reached nobody
+    assert _reach(result.total) == (4, 2, 1, 50.0)
+    assert _reach(next(r for r in result.segments if r.key == "SH")) == (4, 2, 1, 50.0)
+
+
+def test_reach_in_the_api_and_the_page_for_own_surveys_only(world, reached, client, login_as):
+    query = {"period": "2026-11"}
+    data = client.get(
+        "/api/v1/surveys/measurement", query_string=query, headers=world.h["qa"]
+    ).get_json()
+    total = data["total"]
+    assert (total["invited"], total["delivered"], total["responded"]) == (7, 5, 3)
+    assert total["response_rate"] == 60.0
+    sh = next(s for s in data["segments"] if s["key"] == "SH")
+    assert (sh["invited"], sh["delivered"], sh["responded"], sh["response_rate"]) == (
+        5,
+        3,
+        2,
+        66.7,
+    )
+    assert data["trend"][-1]["response_rate"] == 60.0
+    tp = services.create_survey(actor=world.qa, data=design(kind="third_party"))
+    services.activate_survey(actor=world.qa, survey_id=tp.id)
+    db.session.commit()
+    third = client.get(
+        "/api/v1/surveys/measurement",
+        query_string={**query, "type": "third_party"},
+        headers=world.h["qa"],
+    ).get_json()
+    assert "response_rate" not in third["total"] and "invited" not in third["total"]
+    assert all("response_rate" not in s for s in third["segments"])
+
+    login_as(world.qa)
+    html = client.get("/surveys/measurement", query_string=query).get_data(as_text=True)
+    assert '<dd id="reach-invited">7</dd>' in html
+    assert '<dd id="reach-delivered">5</dd>' in html
+    assert '<dd id="reach-rate">60.0 %</dd>' in html
+    assert html.count('class="num reach-rate"') == 2  # GZ and SH
+    assert 'id="reach-hint"' in html and "回复率" in html
+    page = client.get("/surveys/measurement", query_string={**query, "type": "third_party"})
+    assert 'id="reach-rate"' not in page.get_data(as_text=True)

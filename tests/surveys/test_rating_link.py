@@ -1,4 +1,5 @@
-"""Close and rate by link: a resolved issue's customer rates it from an e-mailed link."""
+"""Close and rate by link: a resolved issue's customer rates it from an e-mailed link; a reopen
+withdraws the link still pending, and each resolution gets one link of its own."""
 
 from __future__ import annotations
 
@@ -50,11 +51,57 @@ def _token(app):
     return re.search(r"/s/rate/([A-Za-z0-9_-]+)", message.body).group(1)
 
 
-def _rate(client, token, **data):
+def _open(client, token):
+    """Open the link (trading it for the cookie) and return the rating form's key."""
     assert client.get(f"/s/rate/{token}").status_code == 303
     page = client.get("/s/rate/")
-    key = re.search(r'name="_key" value="([0-9a-f]+)"', page.get_data(as_text=True)).group(1)
-    return client.post("/s/rate/", data={**data, "_key": key})
+    return re.search(r'name="_key" value="([0-9a-f]+)"', page.get_data(as_text=True)).group(1)
+
+
+def _rate(client, token, **data):
+    return client.post("/s/rate/", data={**data, "_key": _open(client, token)})
+
+
+def _issue_call(client, world, issue_id, action, **body):
+    response = client.post(
+        f"/api/v1/issues/{issue_id}/{action}", json=body, headers=world.h["handler"]
+    )
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _resolve_again(client, world, issue_id):
+    _issue_call(client, world, issue_id, "reopen", reason="客户回访：问题仍在")
+    _issue_call(client, world, issue_id, "handle")
+    _issue_call(
+        client,
+        world,
+        issue_id,
+        "resolve",
+        resolution="更换主板",
+        root_cause="manufacturing",
+        responsible="生产部",
+    )
+
+
+def _new_token(app, wave, minutes):
+    """The link of the resolution `wave` ("rating:<n>"), sent by a later run of the job."""
+    result = run_job(app, "send-rating-links", now=utcnow() + timedelta(minutes=minutes))
+    assert result.result["sent"] == 1
+    db.session.rollback()
+    invitation = db.session.scalars(sa.select(Invitation).where(Invitation.wave == wave)).one()
+    message = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.idempotency_key == f"rating:{invitation.id}")
+    ).one()
+    return re.search(r"/s/rate/([A-Za-z0-9_-]+)", message.body).group(1)
+
+
+def _invitation(wave):
+    db.session.rollback()
+    return db.session.scalars(sa.select(Invitation).where(Invitation.wave == wave)).one()
+
+
+GENERIC = "/s/rate/" + "x" * 43  # a link that never existed
 
 
 def test_customer_rates_and_the_issue_closes_once(app, client, resolved):
@@ -90,6 +137,7 @@ def test_purposes_do_not_cross(app, client, resolved):
 
 def test_an_issue_closed_meanwhile_spends_the_link(app, client, resolved, world):
     token = _token(app)
+    key = _open(client, token)  # the customer opened the link before the phone call
     closed = client.post(
         f"/api/v1/issues/{resolved['id']}/close",
         json={"rating": 4, "callback": True},
@@ -97,3 +145,102 @@ def test_an_issue_closed_meanwhile_spends_the_link(app, client, resolved, world)
     )
     assert closed.status_code == 200
     assert client.get(f"/s/rate/{token}").status_code == 404
+    # the form sent with the cookie taken before is the generic page too, and changes nothing
+    late = client.post("/s/rate/", data={"rating": "1", "_key": key})
+    assert late.status_code == 404
+    assert late.get_data(as_text=True) == client.get(GENERIC).get_data(as_text=True)
+    db.session.rollback()
+    issue = db.session.get(Issue, resolved["id"])
+    assert (issue.status, issue.rating) == ("closed", 4)
+    assert _invitation("rating:0").responded_at is None
+
+
+def test_a_reopen_withdraws_the_pending_link_for_good(app, client, resolved, world):
+    old = _token(app)
+    _issue_call(client, world, resolved["id"], "reopen", reason="客户回访：问题仍在")
+    withdrawn = _invitation("rating:0")
+    assert withdrawn.withdrawn_at is not None and withdrawn.responded_at is None
+    events = [e for e in history("invitation", withdrawn.id) if e.action == "withdraw"]
+    assert len(events) == 1 and events[0].changes["reason"] == "issue reopened"
+    generic = client.get(GENERIC)
+    dead = client.get(f"/s/rate/{old}")
+    assert dead.status_code == 404 and dead.get_data(as_text=True) == generic.get_data(as_text=True)
+
+    # resolved again: one new link for the new resolution, the old one stays dead
+    _issue_call(client, world, resolved["id"], "handle")
+    _issue_call(
+        client,
+        world,
+        resolved["id"],
+        "resolve",
+        resolution="更换主板",
+        root_cause="manufacturing",
+        responsible="生产部",
+    )
+    new = _new_token(app, "rating:1", minutes=11)
+    assert (
+        run_job(app, "send-rating-links", now=utcnow() + timedelta(minutes=16)).result["sent"] == 0
+    )
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation)) == 2
+    assert client.get(f"/s/rate/{old}").status_code == 404
+    assert _invitation("rating:1").withdrawn_at is None
+    assert _rate(client, new, rating="4").status_code == 200
+    db.session.rollback()
+    issue = db.session.get(Issue, resolved["id"])
+    assert (issue.status, issue.rating) == ("closed", 4)
+    assert _invitation("rating:0").responded_at is None
+
+
+def test_a_cookie_taken_before_the_reopen_cannot_rate_after_it(app, client, resolved, world):
+    old = _token(app)
+    key = _open(client, old)  # opened while resolved: the cookie now stands for the old link
+    _resolve_again(client, world, resolved["id"])
+    db.session.rollback()
+    assert db.session.get(Issue, resolved["id"]).status == "resolved"
+    late = client.post("/s/rate/", data={"rating": "5", "_key": key})
+    assert late.status_code == 404
+    assert late.get_data(as_text=True) == client.get(GENERIC).get_data(as_text=True)
+    assert client.get("/s/rate/").status_code == 404
+    db.session.rollback()
+    issue = db.session.get(Issue, resolved["id"])
+    assert (issue.status, issue.rating) == ("resolved", None)
+    assert _invitation("rating:0").responded_at is None
+    # the new resolution's own link still works
+    new = _new_token(app, "rating:1", minutes=11)
+    assert _rate(client, new, rating="5").status_code == 200
+    db.session.rollback()
+    assert db.session.get(Issue, resolved["id"]).status == "closed"
+
+
+def test_a_low_rating_by_phone_withdraws_the_link_and_a_retry_by_link_is_thanked(
+    app, client, resolved, world
+):
+    token = _token(app)
+    _issue_call(client, world, resolved["id"], "close", rating=1, callback=True)
+    db.session.rollback()
+    assert db.session.get(Issue, resolved["id"]).status == "reopened"  # the default policy
+    assert _invitation("rating:0").withdrawn_at is not None
+    assert client.get(f"/s/rate/{token}").status_code == 404
+
+
+def test_the_rating_that_reopens_is_not_withdrawn_and_its_retry_is_thanked(app, client, resolved):
+    token = _token(app)
+    key = _open(client, token)
+    assert client.post("/s/rate/", data={"rating": "2", "_key": key}).status_code == 200
+    db.session.rollback()
+    assert db.session.get(Issue, resolved["id"]).status == "reopened"
+    used = _invitation("rating:0")
+    assert used.responded_at is not None and used.withdrawn_at is None
+    again = client.post("/s/rate/", data={"rating": "2", "_key": key})  # a double click
+    assert again.status_code == 200 and "感谢" in again.get_data(as_text=True)
+    db.session.rollback()
+    assert db.session.get(Issue, resolved["id"]).reopen_count == 1
+
+
+def test_a_rating_link_is_delivered_when_its_mail_leaves_not_when_queued(app, resolved):
+    _token(app)
+    assert _invitation("rating:0").delivered_at is None  # queued only
+    sent = run_job(app, "send-outbox", now=utcnow() + timedelta(minutes=2))
+    assert sent.result["sent"] >= 1
+    assert _invitation("rating:0").delivered_at is not None
