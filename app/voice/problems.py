@@ -35,6 +35,7 @@ ENGLISH: dict[str, str] = {
     "record_cut_off": "the record ends inside a quoted field (the file may be cut short)",
     "field_too_large": "a field is too long",
     "malformed_record": "malformed CSV record: %(detail)s",
+    "other_office": "a customer of office %(customer_office)s, not of %(office)s",
 }
 
 
@@ -58,6 +59,7 @@ def _translated() -> dict[str, str]:
         "record_cut_off": _("the record ends inside a quoted field (the file may be cut short)"),
         "field_too_large": _("a field is too long"),
         "malformed_record": _("malformed CSV record: %(detail)s"),
+        "other_office": _("a customer of office %(customer_office)s, not of %(office)s"),
     }
 
 

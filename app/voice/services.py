@@ -86,7 +86,9 @@ def resolve_place(
     scope: Scope, customer_id: int | None, office_code: str | None, errors: dict[str, str]
 ) -> tuple[Customer | None, Office | None]:
     """The customer (in scope; another office's customer is "unknown") and the office: the one
-    named, else the customer's."""
+    named, else the customer's. A voice belongs to its customer's office: naming another office
+    for the customer is refused on `customer_id` (a manager of several offices would otherwise
+    file an SH customer's voice in GZ, where GZ's reports count it and SH never sees it)."""
     customer = None
     if customer_id is not None:
         customer = db.session.scalars(
@@ -103,6 +105,11 @@ def resolve_place(
         ).first()
         if office is None or not scope.covers_office(office):
             errors["office"] = "unknown office"
+            office = None
+        elif customer is not None and customer.office_id != office.id:
+            errors["customer_id"] = problem(
+                "other_office", customer_office=customer.office.code, office=office.code
+            )
             office = None
     elif office is None and "customer_id" not in errors:
         errors["office"] = "required"

@@ -29,7 +29,7 @@ from app.extensions import db
 from app.issues import labels
 from app.issues.models import Category, Issue
 from app.org.models import Office
-from app.voice import display, queries, repeats, services
+from app.voice import display, problems, queries, repeats, services
 from app.voice.channels import CHANNEL_FIELDS, DETAIL_FIELDS
 from app.voice.forms import DismissForm, FilterForm, LinkForm, PlainForm, RaiseForm, VoiceForm
 from app.voice.models import Voice
@@ -139,7 +139,12 @@ def _occurred_at(form: VoiceForm) -> datetime | None:
 
 
 def _apply_errors(form: Any, exc: DomainError) -> None:
-    for name, message in exc.fields.items():
+    for name, english in exc.fields.items():
+        # a coded problem in the page's language; other messages as the service wrote them
+        code = problems.code_of(english)
+        message = (
+            problems.localized(code["code"], code["params"], english) if code else str(english)
+        )
         attr = f"detail_{name[8:]}" if name.startswith("details.") else name
         field = getattr(form, attr, None)
         if field is not None and hasattr(field, "errors") and name != "customer_id":

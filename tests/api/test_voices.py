@@ -79,6 +79,14 @@ def test_bad_input_is_422_with_fields_and_nothing_is_stored(client, world):
     )
 
 
+def test_a_customer_of_another_office_than_the_voices_is_422(client, world):
+    r = post(client, world, who="qa", office="GZ")  # the SH customer, filed in GZ
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {"customer_id": "a customer of office SH, not of GZ"}
+    assert count() == 0
+    assert post(client, world, who="qa", office="SH").status_code == 201
+
+
 def test_text_of_20000_characters_is_accepted(client, world):
     assert post(client, world, text="长" * 20_000).status_code == 201
 

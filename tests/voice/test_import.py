@@ -67,6 +67,17 @@ def test_customer_matched_by_exact_name_when_no_phone(world):
     assert li.customer_id is None and li.contact_name == "李娜"
 
 
+def test_a_phone_of_another_offices_customer_matches_nobody(world):
+    """Rows are matched to customers of the import's office only: a GZ customer's phone in an
+    SH import stays contact details, the row is not filed about the GZ customer."""
+    data = csv_bytes(["内容,电话", "发票开错了,139 0013 9000", "发票开错了两次,13800138000"])
+    summary = do_import(world.qa, data, {"text": "内容", "customer_phone": "电话"})
+    assert (summary.created, summary.rejected) == (2, [])
+    gz_phone, sh_phone = voices()
+    assert gz_phone.customer_id is None and gz_phone.contact_phone == "139 0013 9000"
+    assert sh_phone.customer_id == world.customer.id and sh_phone.office_id == world.sh.id
+
+
 def test_last_record_cut_mid_quote_is_a_rejected_row_not_an_error(world):
     data = csv_bytes([HEADER, "正常一行,2026-11-23,,", '"被截断的一行,2026-11-23'])[:-2]
     summary = do_import(world.om, data, MAP)
