@@ -332,20 +332,16 @@ def _audit(
 
 # --- voice → issue -------------------------------------------------------------------------------
 
+TITLE_FROM_TEXT = 60  # characters of the voice's first line an issue raised from it is titled by
 
-def voice_for_issue(actor: User, voice_id: int | None, customer_id: int | None) -> Voice | None:
-    """The voice an issue is accepted from (POST /issues `voice_id`): in the actor's scope, and
-    about the issue's customer when the voice names one. Otherwise 422 on `voice_id`."""
-    if voice_id is None:
-        return None
-    voice = db.session.scalars(
-        sa.select(Voice).where(Voice.id == voice_id, scope_of(actor).office_filter(Voice.office_id))
-    ).first()
-    if voice is None:
-        raise ValidationFailed(fields={"voice_id": "unknown voice"})
-    if customer_id is not None and voice.customer_id not in (None, customer_id):
-        raise ValidationFailed(fields={"voice_id": "the voice is about another customer"})
-    return voice
+
+def title_from_text(text: str) -> str:
+    """The title an issue raised from a voice gets unless one is given: the text's first line,
+    cut short (the UI offers it in the form, the API uses it when the body has no title)."""
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()[:TITLE_FROM_TEXT]
+    return ""
 
 
 def link_raised_issue(actor: User, voice: Voice, issue: Issue, now: datetime | None = None) -> None:
@@ -361,41 +357,97 @@ def link_raised_issue(actor: User, voice: Voice, issue: Issue, now: datetime | N
     _audit(voice, actor, "raise_issue", {"issue": [None, issue.number]}, now)
 
 
+def _raised_before(voice: Voice) -> str | None:
+    """The number of the issue the voice already raised, if any."""
+    return db.session.scalars(
+        sa.select(Issue.number)
+        .join(VoiceIssueLink, VoiceIssueLink.issue_id == Issue.id)
+        .where(VoiceIssueLink.voice_id == voice.id, VoiceIssueLink.kind == "raised")
+    ).first()
+
+
+def _issue_customer(
+    actor: User, voice: Voice, customer_id: int | None, errors: dict[str, str]
+) -> int | None:
+    """The customer of an issue raised from `voice`: the voice's, or the one given when the
+    voice names none (market research); always a customer of the voice's office."""
+    if customer_id is None:
+        customer_id = voice.customer_id
+        if customer_id is None:
+            errors["customer_id"] = "the voice has no customer; an issue needs one"
+            return None
+    elif voice.customer_id is not None and customer_id != voice.customer_id:
+        errors["voice_id"] = "the voice is about another customer"
+        return None
+    customer = db.session.scalars(
+        sa.select(Customer).where(
+            Customer.id == customer_id, scope_of(actor).office_filter(Customer.office_id)
+        )
+    ).first()
+    if customer is None:
+        errors["customer_id"] = "unknown customer"
+        return None
+    if customer.office_id != voice.office_id:
+        errors["customer_id"] = problem(
+            "other_office", customer_office=customer.office.code, office=voice.office.code
+        )
+        return None
+    return customer_id
+
+
 def raise_issue(
     *,
     actor: User,
     voice_id: int,
-    title: str,
-    priority: str = "normal",
+    title: str | None = None,
+    description: str | None = None,
+    customer_id: int | None = None,
+    office_code: str | None = None,
+    channel: str | None = None,
     category: str | None = None,
+    priority: str = "normal",
+    received_at: datetime | None = None,
     commitment_text: str | None = None,
     commitment_due_at: datetime | None = None,
     owner_id: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
-    """A voice that needs action becomes an issue: its customer, office, channel, text (as the
-    description), category and time (the SLA clock starts when the customer spoke) carry over."""
+    """A voice that needs action becomes an issue, linked both ways: the voice page's action
+    and POST /api/v1/issues with `voice_id` both come here, so both give the same issue.
+
+    What the caller leaves out (None) comes from the voice: its customer, office, channel
+    (voices and issues share the channel codes, so a return is raised as a return), category,
+    text as the description and its first line as the title, and its time as `received_at`
+    (the SLA clock starts when the customer spoke). What the caller gives wins, except that
+    the issue stays in the voice's office and about the voice's customer (422). The voice must
+    be in the actor's scope (404); a voice raises one issue (409 naming it)."""
     now = now or utcnow()
-    voice = get_voice(actor, voice_id)
+    voice = get_voice(actor, voice_id, for_update=True)  # a second raise waits, then sees the first
+    raised = _raised_before(voice)
+    if raised is not None:
+        raise Conflict(
+            f"Voice {voice.reference} has already raised issue {raised}.",
+            fields={"voice_id": f"already raised issue {raised}"},
+        )
     errors: dict[str, str] = {}
-    customer_id = voice.customer_id
-    if customer_id is None:
-        errors["customer_id"] = "the voice has no customer; an issue needs one"
+    customer = _issue_customer(actor, voice, customer_id, errors)
+    if office_code is not None and str(office_code).strip().upper() != voice.office.code:
+        errors["office"] = f"the voice is of office {voice.office.code}"
     code = category or (voice.category.code if voice.category is not None else None)
     if not code:
         errors["category"] = "required"
-    if errors or customer_id is None or code is None:
+    if errors or customer is None or code is None:
         raise ValidationFailed(fields=errors)
     issue = accept_issue(
         actor=actor,
-        customer_id=customer_id,
-        title=title,
-        description=voice.text,
-        channel=voice.channel,
+        customer_id=customer,
+        title=title if title is not None else title_from_text(voice.text),
+        description=description if description is not None else voice.text,
+        channel=channel or voice.channel,
         category=code,
         priority=priority,
         office_code=voice.office.code,
-        received_at=voice.occurred_at,
+        received_at=received_at or voice.occurred_at,
         commitment_text=commitment_text,
         commitment_due_at=commitment_due_at,
         voice_id=voice.id,

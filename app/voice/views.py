@@ -245,7 +245,7 @@ def _render_detail(voice: Voice, *, raise_form: RaiseForm | None = None, status:
     if raise_form is None and voice.category is not None:
         form.category.data = voice.category.code
     if raise_form is None:
-        form.title.data = voice.text.strip().splitlines()[0][:60] if voice.text.strip() else ""
+        form.title.data = services.title_from_text(voice.text)
     return render_template(
         "voices/detail.html",
         voice=voice,
@@ -257,6 +257,8 @@ def _render_detail(voice: Voice, *, raise_form: RaiseForm | None = None, status:
         category=labels.localized(voice.category) if voice.category else None,
         details=[(str(display.DETAIL.get(k, k)), v) for k, v in sorted(voice.details.items())],
         links=links,
+        # a voice raises one issue (services.raise_issue): once raised, the form is not offered
+        may_raise=not any(link.kind == "raised" for link in links.issues),
         status_labels={k: str(v) for k, v in labels.STATUS.items()},
         channel_labels={k: str(v) for k, v in labels.CHANNEL.items()},
         candidates=repeats.candidates_for_voice(scope, voice),
