@@ -22,8 +22,16 @@ from app.issues.services import accept_issue
 from app.org.models import Office
 from app.voice.channels import CHANNELS, DETAIL_FIELDS, DETAIL_MAX, DIMENSIONS, SENTIMENTS, kind_of
 from app.voice.classification import apply_suggestion, suggest
-from app.voice.models import REPEAT_TARGETS, Voice, VoiceIssueLink, VoiceRepeatDismissal
+from app.voice.models import (
+    REPEAT_TARGETS,
+    IssueRepeatDismissal,
+    IssueRepeatLink,
+    Voice,
+    VoiceIssueLink,
+    VoiceRepeatDismissal,
+)
 from app.voice.problems import problem
+from app.voice.repeats import parse_targets
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -585,3 +593,130 @@ def dismiss_repeat(
     db.session.flush()
     _audit(voice, actor, "dismiss_repeat", {target_kind: [None, target_id]}, now)
     return True
+
+
+# --- repeats of an issue being logged (the hotline screen) ---------------------------------------
+
+
+def _scoped_voice(actor: User, voice_id: int) -> Voice:
+    voice = db.session.scalars(
+        sa.select(Voice).where(Voice.id == voice_id, scope_of(actor).office_filter(Voice.office_id))
+    ).first()
+    if voice is None:
+        raise ValidationFailed(fields={"target": "unknown voice"})
+    return voice
+
+
+def _audit_issue(
+    issue: Issue, actor: User, action: str, changes: dict[str, Any], at: datetime
+) -> None:
+    audit.record(
+        actor_id=actor.id,
+        entity_type="issue",
+        entity_id=issue.id,
+        action=action,
+        changes=changes,
+        office_id=issue.office_id,
+        at=at,
+    )
+
+
+def link_issue_repeat(
+    *, actor: User, issue_id: int, target_kind: str, target_id: int, now: datetime | None = None
+) -> None:
+    """The issue is about what an earlier voice or issue is about. A voice gets the voice↔issue
+    link of kind "repeat" (as when the voice page links it to an issue, so the voice page, the
+    issue page and the reports count it alike); an earlier issue an IssueRepeatLink. Both in
+    the actor's scope; audited on the issue."""
+    now = now or utcnow()
+    issue = get_scoped(Issue, issue_id, scope_of(actor), for_update=True)
+    if target_kind == "voice":
+        voice = _scoped_voice(actor, target_id)
+        linked = db.session.scalars(
+            sa.select(VoiceIssueLink.id).where(
+                VoiceIssueLink.voice_id == voice.id, VoiceIssueLink.issue_id == issue.id
+            )
+        ).first()
+        if linked is not None:
+            raise Conflict(f"Voice {voice.reference} is already linked to this issue.")
+        db.session.add(
+            VoiceIssueLink(
+                voice_id=voice.id, issue_id=issue.id, kind="repeat", actor_id=actor.id, at=now
+            )
+        )
+        changes = {"repeats_voice": [None, voice.reference]}
+    elif target_kind == "issue":
+        earlier = _target_issue(actor, target_id)
+        if earlier.id == issue.id:
+            raise ValidationFailed(fields={"target": "an issue cannot repeat itself"})
+        linked = db.session.scalars(
+            sa.select(IssueRepeatLink.id).where(
+                IssueRepeatLink.issue_id == issue.id, IssueRepeatLink.repeat_of_id == earlier.id
+            )
+        ).first()
+        if linked is not None:
+            raise Conflict(f"The issue is already linked to issue {earlier.number}.")
+        db.session.add(
+            IssueRepeatLink(issue_id=issue.id, repeat_of_id=earlier.id, actor_id=actor.id, at=now)
+        )
+        changes = {"repeats_issue": [None, earlier.number]}
+    else:
+        raise ValidationFailed(fields={"target_kind": "one of voice, issue"})
+    db.session.flush()
+    _audit_issue(issue, actor, "link_repeat", changes, now)
+
+
+def dismiss_issue_repeat(
+    *, actor: User, issue_id: int, target_kind: str, target_id: int, now: datetime | None = None
+) -> bool:
+    """Keep on record that a candidate offered for the issue is not a repeat of it, as
+    dismiss_repeat does for a voice. Idempotent (False the second time)."""
+    now = now or utcnow()
+    issue = get_scoped(Issue, issue_id, scope_of(actor))
+    if target_kind not in REPEAT_TARGETS:
+        raise ValidationFailed(fields={"target_kind": "one of voice, issue"})
+    if target_kind == "issue":
+        _target_issue(actor, target_id)
+    else:
+        _scoped_voice(actor, target_id)
+    exists = db.session.scalars(
+        sa.select(IssueRepeatDismissal.id).where(
+            IssueRepeatDismissal.issue_id == issue.id,
+            IssueRepeatDismissal.target_kind == target_kind,
+            IssueRepeatDismissal.target_id == target_id,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    db.session.add(
+        IssueRepeatDismissal(
+            issue_id=issue.id,
+            target_kind=target_kind,
+            target_id=target_id,
+            actor_id=actor.id,
+            at=now,
+        )
+    )
+    db.session.flush()
+    _audit_issue(issue, actor, "dismiss_repeat", {target_kind: [None, target_id]}, now)
+    return True
+
+
+def record_issue_repeats(
+    *,
+    actor: User,
+    issue_id: int,
+    linked: str | None,
+    dismissed: str | None,
+    now: datetime | None = None,
+) -> None:
+    """What the agent did with the repeat candidates while logging the issue, as the repeat
+    panel sends it ("voice:12", "issue:5,voice:7"): the one linked, the ones dismissed."""
+    for kind, ident in parse_targets(linked)[:1]:
+        link_issue_repeat(
+            actor=actor, issue_id=issue_id, target_kind=kind, target_id=ident, now=now
+        )
+    for kind, ident in parse_targets(dismissed):
+        dismiss_issue_repeat(
+            actor=actor, issue_id=issue_id, target_kind=kind, target_id=ident, now=now
+        )

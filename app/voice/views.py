@@ -30,6 +30,7 @@ from app.issues import labels
 from app.issues.models import Category, Issue
 from app.org.models import Office
 from app.voice import display, problems, queries, repeats, services
+from app.voice import events as _receivers  # noqa: F401  (connects them)
 from app.voice.channels import CHANNEL_FIELDS, DETAIL_FIELDS
 from app.voice.forms import DismissForm, FilterForm, LinkForm, PlainForm, RaiseForm, VoiceForm
 from app.voice.models import Voice
@@ -155,16 +156,6 @@ def _apply_errors(form: Any, exc: DomainError) -> None:
         form.form_errors.append(exc.message)
 
 
-def _parse_targets(raw: str | None) -> list[tuple[str, int]]:
-    """ "voice:12,issue:5" → [("voice", 12), ("issue", 5)]; anything else is ignored."""
-    out: list[tuple[str, int]] = []
-    for part in (raw or "").split(","):
-        kind, _sep, ident = part.strip().partition(":")
-        if kind in ("voice", "issue") and ident.isdigit() and len(ident) <= 18:
-            out.append((kind, int(ident)))
-    return out[:50]
-
-
 def _save_quick(form: VoiceForm) -> Voice:
     customer_id = int(form.customer_id.data) if (form.customer_id.data or "").isdigit() else None
     voice = services.create_voice(
@@ -181,11 +172,11 @@ def _save_quick(form: VoiceForm) -> Voice:
         contact_name=form.contact_name.data or None,
         contact_phone=form.contact_phone.data or None,
     )
-    for kind, ident in _parse_targets(form.repeat_target.data)[:1]:
+    for kind, ident in repeats.parse_targets(form.repeat_target.data)[:1]:
         services.link_repeat(
             actor=current_user, voice_id=voice.id, target_kind=kind, target_id=ident
         )
-    for kind, ident in _parse_targets(form.dismissed.data):
+    for kind, ident in repeats.parse_targets(form.dismissed.data):
         services.dismiss_repeat(
             actor=current_user, voice_id=voice.id, target_kind=kind, target_id=ident
         )
@@ -466,4 +457,20 @@ def issue_voices(issue_id: int) -> list[dict[str, Any]]:
             "url": url_for("voice.detail", voice_id=v.voice_id),
         }
         for v in queries.voices_of_issue(_scope(), issue_id)
+    ]
+
+
+@bp.app_template_global("issue_repeats")
+def issue_repeats(issue_id: int) -> list[dict[str, Any]]:
+    """For issues/detail.html (through voices/_issue_voices.html): the earlier issues the issue
+    repeats and those that repeat it, as the hotline screen's repeat panel linked them."""
+    return [
+        {
+            "earlier": r.earlier,
+            "number": r.number,
+            "title": r.title,
+            "status": str(labels.STATUS[r.status]),
+            "url": url_for("issues.detail", issue_id=r.issue_id),
+        }
+        for r in queries.repeat_issues_of_issue(_scope(), issue_id)
     ]
