@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core.fields import control_character
 from app.customers.phones import normalise_phone
 from app.voice.classification import RuleSet, apply_suggestion, classify
 from app.voice.import_values import (
@@ -210,6 +211,13 @@ class RowBuilder:
             pending.row[REFERENCE] = reference
         return built
 
+    def _lookup_text(self, cells: Sequence[Any], field: str, errors: dict[str, str]) -> str | None:
+        value = _text(cells, self.columns.get(field))
+        if value is not None and (char := control_character(value)) is not None:
+            errors[field] = problem("control_character", char=char)
+            return None
+        return value
+
     def build_row(self, source: SourceRow) -> tuple[Pending, dict[str, str]]:
         cols, cells = self.columns, source.cells
         errors: dict[str, str] = {}
@@ -232,8 +240,10 @@ class RowBuilder:
         dimension = word(_text(cells, cols.get("dimension")), DIMENSION_WORDS)
         sentiment = word(_text(cells, cols.get("sentiment")), SENTIMENT_WORDS)
         details = {f: _text(cells, i) for f, i in self.detail_columns}
-        customer_name = _text(cells, cols.get("customer_name"))
-        customer_phone = _text(cells, cols.get("customer_phone"))
+        # looked up among the office's customers, so held to the stored fields' rule as well
+        # (and then not offered as the contact's, which would report the same cell twice)
+        customer_name = self._lookup_text(cells, "customer_name", errors)
+        customer_phone = self._lookup_text(cells, "customer_phone", errors)
         fields = clean_voice_fields(
             channel=self.channel,
             text=cell_text(_cell(cells, cols["text"])) or "",

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from app.core.fields import CONTROL_MESSAGE
+
 # code → English template: what the API answers and what the import stores as `errors`
 ENGLISH: dict[str, str] = {
     "required": "required",
@@ -36,6 +38,7 @@ ENGLISH: dict[str, str] = {
     "field_too_large": "a field is too long",
     "malformed_record": "malformed CSV record: %(detail)s",
     "other_office": "a customer of office %(customer_office)s, not of %(office)s",
+    "control_character": CONTROL_MESSAGE,
 }
 
 
@@ -60,6 +63,7 @@ def _translated() -> dict[str, str]:
         "field_too_large": _("a field is too long"),
         "malformed_record": _("malformed CSV record: %(detail)s"),
         "other_office": _("a customer of office %(customer_office)s, not of %(office)s"),
+        "control_character": _("must not contain control characters (found %(char)s)"),
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
 from app.core.errors import Conflict, ValidationFailed
+from app.core.fields import control_character
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.db import utcnow
@@ -65,6 +66,8 @@ def _clean_text(value: Any, field: str, errors: dict[str, str], limit: int) -> s
     text = value.strip()
     if len(text) > limit:
         errors[field] = problem("too_long", limit=limit)
+    elif (char := control_character(text)) is not None:
+        errors[field] = problem("control_character", char=char)
     return text or None
 
 
@@ -85,6 +88,8 @@ def clean_details(details: Any, errors: dict[str, str]) -> dict[str, str]:
         text = str(value).strip()
         if len(text) > DETAIL_MAX:
             errors[f"details.{key}"] = problem("too_long", limit=DETAIL_MAX)
+        elif (char := control_character(text)) is not None:
+            errors[f"details.{key}"] = problem("control_character", char=char)
         elif text:
             clean[key] = text
     return clean

@@ -87,6 +87,27 @@ def test_a_customer_of_another_office_than_the_voices_is_422(client, world):
     assert post(client, world, who="qa", office="SH").status_code == 201
 
 
+def test_control_characters_are_422_naming_the_field_on_every_engine(client, world):
+    message = "must not contain control characters (found U+0000)"
+    for body, field in [
+        ({"text": "打印机\x00卡纸"}, "text"),
+        ({"contact_name": "王\x00"}, "contact_name"),
+        ({"external_id": "CC\x00-1"}, "external_id"),
+        ({"details": {"product": "XR\x00200"}}, "details.product"),
+    ]:
+        r = post(client, world, **body)
+        assert r.status_code == 422, body
+        assert r.get_json()["error"]["fields"] == {field: message}
+    r = post(client, world, text="响铃\x07")
+    assert r.get_json()["error"]["fields"] == {
+        "text": "must not contain control characters (found U+0007)"
+    }
+    assert count() == 0
+    # tab, line feed and carriage return are text
+    body = post(client, world, text="第一行\r\n第二行\t完").get_json()
+    assert body["text"] == "第一行\r\n第二行\t完"
+
+
 def test_text_of_20000_characters_is_accepted(client, world):
     assert post(client, world, text="长" * 20_000).status_code == 201
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -76,6 +78,69 @@ def test_a_phone_of_another_offices_customer_matches_nobody(world):
     gz_phone, sh_phone = voices()
     assert gz_phone.customer_id is None and gz_phone.contact_phone == "139 0013 9000"
     assert sh_phone.customer_id == world.customer.id and sh_phone.office_id == world.sh.id
+
+
+def test_rows_with_control_characters_are_rejected_and_the_rest_imported(world):
+    """A NUL (which PostgreSQL text cannot hold) or another control character in any stored or
+    looked-up cell: that row is reported, as the API would refuse the same text; the file's
+    other rows are imported, on either engine."""
+    mapping = {**MAP, "customer_name": "客户"}
+    data = csv_bytes(
+        [
+            HEADER + ",客户",
+            "正常的一行,2026-11-23,,,",
+            "电源\x00模块,2026-11-23,,,",
+            "包装破损,2026-11-23,,B\x1b1,",
+            "外壳划痕,2026-11-23,,,张\x00伟",
+            "第二行正常\t带制表符,2026-11-23,,,",
+        ]
+    )
+    summary = do_import(world.om, data, mapping)
+    assert summary.status == "done" and summary.created == 2
+    found = "must not contain control characters (found %s)"
+    assert summary.rejected == [
+        {
+            "row": 3,
+            "errors": {"text": found % "U+0000"},
+            "codes": {"text": {"code": "control_character", "params": {"char": "U+0000"}}},
+        },
+        {
+            "row": 4,
+            "errors": {"batch": found % "U+001B"},
+            "codes": {"batch": {"code": "control_character", "params": {"char": "U+001B"}}},
+        },
+        {
+            "row": 5,
+            "errors": {"customer_name": found % "U+0000"},
+            "codes": {"customer_name": {"code": "control_character", "params": {"char": "U+0000"}}},
+        },
+    ]
+    assert [v.text for v in voices()] == ["正常的一行", "第二行正常\t带制表符"]
+
+
+def test_xlsx_cannot_carry_control_characters_into_a_voice(world):
+    """XML 1.0 forbids them: a character reference to one makes the workbook unreadable (422,
+    nothing stored), and the `_x0000_` escape some writers use stays the text it is."""
+    base = xlsx_bytes([["内容"], ["PLACEHOLDER"], ["正常"]])
+    sheet = zipfile.ZipFile(io.BytesIO(base)).read("xl/worksheets/sheet1.xml")
+    for reference in (b"&#0;", b"&#11;"):
+        data = rewrite_xlsx(
+            base, {"xl/worksheets/sheet1.xml": sheet.replace(b"PLACEHOLDER", b"a" + reference)}
+        )
+        with pytest.raises(UnreadableFile):
+            do_import(world.om, data, {"text": "内容"}, filename="v.xlsx")
+        db.session.rollback()
+    data = rewrite_xlsx(
+        base, {"xl/worksheets/sheet1.xml": sheet.replace(b"PLACEHOLDER", b"bad_x0000_cell")}
+    )
+    summary = do_import(world.om, data, {"text": "内容"}, filename="v.xlsx")
+    assert summary.created == 2 and voices()[0].text == "bad_x0000_cell"
+
+
+def test_an_upload_name_with_control_characters_is_kept_without_them(world):
+    data = csv_bytes(["内容", "正常"])
+    summary = do_import(world.om, data, {"text": "内容"}, filename="ret\x00urns\x1b.csv")
+    assert db.session.get(VoiceImport, summary.import_id).filename == "returns.csv"
 
 
 def test_last_record_cut_mid_quote_is_a_rejected_row_not_an_error(world):
