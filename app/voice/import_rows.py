@@ -26,7 +26,7 @@ from app.voice.import_values import (
     parse_occurred_at,
     word,
 )
-from app.voice.importers import SourceRow, cell_text
+from app.voice.importers import Formula, SourceRow, cell_text
 from app.voice.problems import code_of, problem
 from app.voice.sentiment import Lexicon
 from app.voice.services import REFERENCE_ALPHABET, clean_voice_fields
@@ -148,15 +148,26 @@ def _cell(cells: Sequence[Any], column: int | None) -> Any:
     return cells[column]
 
 
+def _computed(value: Any) -> Any:
+    """A cell as data: an XLSX formula's computed value (what the sender saw), or the formula
+    itself when the file carries none. Only the voice's text keeps a formula as typed."""
+    if type(value) is Formula:
+        return value.computed if value.computed is not None else str(value)
+    return value
+
+
 def _text(cells: Sequence[Any], column: int | None) -> str | None:
-    """A mapped cell as text; None when the column is not mapped, missing or blank."""
+    """A mapped cell as text (a formula by its computed value); None when the column is not
+    mapped, missing or blank."""
     if column is None or column >= len(cells):
         return None
     value = cells[column]
     if value is None:
         return None
     if type(value) is not str:
-        value = cell_text(value)
+        value = cell_text(_computed(value))
+        if value is None:
+            return None
     return value if value and not value.isspace() else None
 
 
@@ -222,7 +233,7 @@ class RowBuilder:
         cols, cells = self.columns, source.cells
         errors: dict[str, str] = {}
         occurred = None
-        raw_when = _cell(cells, cols.get("occurred_at"))
+        raw_when = _computed(_cell(cells, cols.get("occurred_at")))
         if isinstance(raw_when, str) and not raw_when.strip():
             raw_when = None  # a blank date is no date: the import's time stands in
         if raw_when is not None:
@@ -246,7 +257,7 @@ class RowBuilder:
         customer_phone = self._lookup_text(cells, "customer_phone", errors)
         fields = clean_voice_fields(
             channel=self.channel,
-            text=cell_text(_cell(cells, cols["text"])) or "",
+            text=cell_text(_cell(cells, cols["text"])) or "",  # a formula as typed
             dimension=dimension,
             sentiment=sentiment,
             occurred_at=occurred,
