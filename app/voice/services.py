@@ -444,7 +444,7 @@ def raise_issue(
         )
     errors: dict[str, str] = {}
     customer = _issue_customer(actor, voice, customer_id, errors)
-    if office_code is not None and str(office_code).strip().upper() != voice.office.code:
+    if office_code and str(office_code).strip().upper() != voice.office.code:
         errors["office"] = f"the voice is of office {voice.office.code}"
     code = category or (voice.category.code if voice.category is not None else None)
     if not code:
