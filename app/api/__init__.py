@@ -42,6 +42,7 @@ def init_api(app: Flask) -> Api:
     from app.api import (
         actions,
         customers,
+        issue_schemas,
         issues,
         org,
         reports,
@@ -67,6 +68,8 @@ def init_api(app: Flask) -> Api:
         for blp in module.BLUEPRINTS:
             csrf.exempt(blp)
             api.register_blueprint(blp)
+    # what a marshmallow schema cannot say, said in openapi.json once the schemas are in it
+    issue_schemas.document_create_rule(api.spec)
 
     return api
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -115,6 +115,22 @@ def handle_integrity(exc: IntegrityError) -> Any:
     return handle_domain_error(Conflict())
 
 
+NUL_MESSAGE = "The request contains a NUL character (U+0000), which no text can hold."
+
+
+def handle_data_error(exc: DataError) -> Any:
+    """PostgreSQL text cannot hold NUL, and psycopg refuses a statement with one before sending
+    it. The fields people write are checked first (app.core.fields) and answer 422 naming the
+    field; a NUL anywhere else (a search term, a code looked up) is bad input too: 400, not a
+    500. Any other DataError is a bug of ours and stays one."""
+    db.session.rollback()
+    if "NUL" not in str(exc.orig):
+        raise exc
+    log.info("NUL in a request on %s %s", request.method, request.path)
+    message = NUL_MESSAGE if wants_json() else _page_message(400)
+    return error_response(400, "bad_request", message)
+
+
 def handle_stale(exc: StaleDataError) -> Any:
     db.session.rollback()
     return handle_domain_error(Conflict())
@@ -131,5 +147,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(StaleDataError, handle_stale)
     app.register_error_handler(IntegrityError, handle_integrity)
+    app.register_error_handler(DataError, handle_data_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

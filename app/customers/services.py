@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from app.auth.models import User
 from app.core import audit
 from app.core.errors import Conflict, ValidationFailed
+from app.core.fields import CONTROL_MESSAGE, control_character
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import TIERS, Customer, CustomerPhone
 from app.customers.phones import normalise_phone
@@ -95,6 +96,9 @@ def _clean(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     for field, cleaner in CLEANERS.items():
         if field in values:
             out[field], problem = cleaner(values[field])
+            if problem is None and isinstance(out[field], str):
+                char = control_character(out[field])
+                problem = CONTROL_MESSAGE % {"char": char} if char is not None else None
             if problem:
                 errors[field] = problem
     return out

@@ -40,6 +40,10 @@ class IntakeForm(FlaskForm):  # type: ignore[misc]
     commitment_due_at = DateTimeLocalField(
         _l("Promised by"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
     )
+    # the likely repeats the agent acted on while typing (the repeat panel fills them): the one
+    # linked and those dismissed, as "voice:12,issue:5"
+    repeat_target = HiddenField()
+    dismissed = HiddenField()
 
     def __init__(
         self,

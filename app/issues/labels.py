@@ -59,6 +59,9 @@ AUDIT_ACTION = {
     "reopen": _l("Reopened"),
     "note": _l("Note"),
     "contact": _l("Customer contact"),
+    # set while the issue was logged, by the repeat panel (app.voice.services)
+    "link_repeat": _l("Linked as a repeat"),
+    "dismiss_repeat": _l("Repeat suggestion dismissed"),
 }
 
 NOTIFICATION_STATE = {

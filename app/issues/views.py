@@ -30,6 +30,7 @@ from app.extensions import db
 from app.issues import labels, queries, services, workflow
 from app.issues.forms import ActionForm, ContactForm, EditForm, FilterForm, IntakeForm, NoteForm
 from app.issues.models import Category, Issue, RootCause
+from app.issues.signals import repeats_chosen
 from app.warnings import labels as warning_labels
 from app.warnings import queries as warning_queries
 
@@ -191,6 +192,14 @@ def new() -> Any:
                 commitment_text=form.commitment_text.data or None,
                 commitment_due_at=_local_aware(form.commitment_due_at.data),
             )
+            if form.repeat_target.data or form.dismissed.data:
+                repeats_chosen.send(
+                    issue,
+                    actor=current_user,
+                    linked=form.repeat_target.data,
+                    dismissed=form.dismissed.data,
+                    now=issue.created_at,
+                )
         except ValidationFailed as exc:
             db.session.rollback()
             _apply_errors(form, exc)

@@ -438,10 +438,12 @@ def closed_per_bucket(scope: ReportScope, edges: ZonedEdges) -> list[tuple[int, 
 
 
 def repeat_links(scope: ReportScope, edges: ZonedEdges) -> list[int]:
-    """Voices linked to an issue as a repeat of it, per bucket (by the time of the link)."""
-    from app.voice.models import VoiceIssueLink
+    """Repeats linked to an issue, per bucket (by the time of the link), in the issue's office:
+    voices linked to an issue as a repeat (from the voice, or from the issue while it was
+    logged), and issues linked to an earlier issue they repeat while they were logged."""
+    from app.voice.models import IssueRepeatLink, VoiceIssueLink
 
-    stmt = by_bucket(
+    voices = by_bucket(
         lambda b: (
             sa.select(b, sa.func.count())
             .select_from(VoiceIssueLink)
@@ -455,8 +457,20 @@ def repeat_links(scope: ReportScope, edges: ZonedEdges) -> list[int]:
         edges,
         Issue.office_id,
     )
+    issues = by_bucket(
+        lambda b: (
+            sa.select(b, sa.func.count())
+            .select_from(IssueRepeatLink)
+            .join(Issue, Issue.id == IssueRepeatLink.issue_id)
+            .where(scope.office_filter(Issue.office_id))
+        ),
+        IssueRepeatLink.at,
+        edges,
+        Issue.office_id,
+    )
     out = [0] * edges.count
-    for i, n in db.session.execute(stmt):
-        if i is not None:
-            out[int(i)] = int(n)
+    for stmt in (voices, issues):
+        for i, n in db.session.execute(stmt):
+            if i is not None:
+                out[int(i)] += int(n)
     return out

@@ -67,7 +67,7 @@ TEXT: dict[str, Any] = {
     "pareto_categories": _l("Pareto of categories (new issues)"),
     "responsible": _l("Responsible departments (resolved issues)"),
     "escalations_by_office": _l("Escalations by office and level"),
-    "repeat_links": _l("Voices linked as repeats"),
+    "repeat_links": _l("Voices and issues linked as repeats"),
     "margin": _l("Margin (95 %)"),
     "open_month": _l("Open at month end"),
     "actions_overdue": _l("Overdue improvement actions"),

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core.fields import control_character
 from app.customers.phones import normalise_phone
 from app.voice.classification import RuleSet, apply_suggestion, classify
 from app.voice.import_values import (
@@ -25,7 +26,7 @@ from app.voice.import_values import (
     parse_occurred_at,
     word,
 )
-from app.voice.importers import SourceRow, cell_text
+from app.voice.importers import Formula, SourceRow, cell_text
 from app.voice.problems import code_of, problem
 from app.voice.sentiment import Lexicon
 from app.voice.services import REFERENCE_ALPHABET, clean_voice_fields
@@ -147,15 +148,26 @@ def _cell(cells: Sequence[Any], column: int | None) -> Any:
     return cells[column]
 
 
+def _computed(value: Any) -> Any:
+    """A cell as data: an XLSX formula's computed value (what the sender saw), or the formula
+    itself when the file carries none. Only the voice's text keeps a formula as typed."""
+    if type(value) is Formula:
+        return value.computed if value.computed is not None else str(value)
+    return value
+
+
 def _text(cells: Sequence[Any], column: int | None) -> str | None:
-    """A mapped cell as text; None when the column is not mapped, missing or blank."""
+    """A mapped cell as text (a formula by its computed value); None when the column is not
+    mapped, missing or blank."""
     if column is None or column >= len(cells):
         return None
     value = cells[column]
     if value is None:
         return None
     if type(value) is not str:
-        value = cell_text(value)
+        value = cell_text(_computed(value))
+        if value is None:
+            return None
     return value if value and not value.isspace() else None
 
 
@@ -210,11 +222,18 @@ class RowBuilder:
             pending.row[REFERENCE] = reference
         return built
 
+    def _lookup_text(self, cells: Sequence[Any], field: str, errors: dict[str, str]) -> str | None:
+        value = _text(cells, self.columns.get(field))
+        if value is not None and (char := control_character(value)) is not None:
+            errors[field] = problem("control_character", char=char)
+            return None
+        return value
+
     def build_row(self, source: SourceRow) -> tuple[Pending, dict[str, str]]:
         cols, cells = self.columns, source.cells
         errors: dict[str, str] = {}
         occurred = None
-        raw_when = _cell(cells, cols.get("occurred_at"))
+        raw_when = _computed(_cell(cells, cols.get("occurred_at")))
         if isinstance(raw_when, str) and not raw_when.strip():
             raw_when = None  # a blank date is no date: the import's time stands in
         if raw_when is not None:
@@ -232,11 +251,13 @@ class RowBuilder:
         dimension = word(_text(cells, cols.get("dimension")), DIMENSION_WORDS)
         sentiment = word(_text(cells, cols.get("sentiment")), SENTIMENT_WORDS)
         details = {f: _text(cells, i) for f, i in self.detail_columns}
-        customer_name = _text(cells, cols.get("customer_name"))
-        customer_phone = _text(cells, cols.get("customer_phone"))
+        # looked up among the office's customers, so held to the stored fields' rule as well
+        # (and then not offered as the contact's, which would report the same cell twice)
+        customer_name = self._lookup_text(cells, "customer_name", errors)
+        customer_phone = self._lookup_text(cells, "customer_phone", errors)
         fields = clean_voice_fields(
             channel=self.channel,
-            text=cell_text(_cell(cells, cols["text"])) or "",
+            text=cell_text(_cell(cells, cols["text"])) or "",  # a formula as typed
             dimension=dimension,
             sentiment=sentiment,
             occurred_at=occurred,

@@ -1,6 +1,7 @@
 """Reading voice files: CSV (UTF-8 or GBK/GB18030, any of three delimiters) and XLSX (openpyxl
 in read-only mode, behind zip-bomb and XML-entity guards), as rows of cells with the row number
-a person sees in the file (the header is row 1).
+a person sees in the file (the header is row 1). An XLSX formula cell comes as a Formula: the
+formula typed, with the value computed for it.
 
 Nothing here touches the database: app.voice.imports maps, validates and stores the rows.
 """
@@ -219,35 +220,109 @@ def check_zip(data: bytes, limits: Limits) -> None:
                 raise UnreadableFile("the workbook is compressed suspiciously well (a zip bomb?)")
 
 
+class Formula(str):
+    """An XLSX formula cell: the formula as the sender typed it (the string itself, e.g.
+    `=HYPERLINK("http://x","y")`) and `computed`, the value the spreadsheet showed for it when
+    the file was last saved (None when it never computed one, e.g. a file a program wrote).
+
+    A voice's text keeps what was typed, so a formula is kept as text, seen as what it is and
+    neutralised again on export (app.core.exports); the other columns (a date, an amount, a
+    name) take what the sheet computed for the sender, when it did (app.voice.import_rows)."""
+
+    computed: Any
+
+    def __new__(cls, text: str, computed: Any) -> Formula:
+        obj = super().__new__(cls, text)
+        obj.computed = computed
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # rows are built in worker processes
+        return (Formula, (str(self), self.computed))
+
+
+def _looks_like_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("=")
+
+
+class _ComputedRows:
+    """The sheet's rows as the spreadsheet computed them (openpyxl's data_only), read alongside
+    the typed rows from the first row with a formula on, so a file without formulas (most of
+    them) is parsed once."""
+
+    def __init__(self, workbook: Any, rows: Iterator[tuple[Any, ...]]) -> None:
+        self.workbook = workbook
+        self._rows = rows
+        self._index = 0
+
+    def row(self, index: int) -> tuple[Any, ...]:
+        values: tuple[Any, ...] = ()
+        while self._index < index:
+            values = next(self._rows, ())
+            self._index += 1
+        return values
+
+
+def _with_formulas(typed: list[Any], computed: tuple[Any, ...]) -> list[Any]:
+    """A formula cell as a Formula; a text cell that only starts with `=` (the same text both
+    ways) stays plain text."""
+    cells = list(typed)
+    for i, value in enumerate(typed):
+        if _looks_like_formula(value):
+            cached = computed[i] if i < len(computed) else None
+            if cached != value:
+                cells[i] = Formula(value, cached)
+    return cells
+
+
+def _open_sheet(data: bytes, *, data_only: bool) -> tuple[Any, Any]:
+    """The workbook (to close) and its first sheet, read-only. data_only=False: a formula cell
+    reads as its formula (what the sender typed); data_only=True gives the value cached at the
+    last save, or None (then a formula such as =HYPERLINK(...) never reached the voice)."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(
+            io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False
+        )
+        return workbook, workbook.worksheets[0]
+    except Exception as exc:  # openpyxl raises many types for broken or hostile files
+        raise UnreadableFile("not a readable XLSX workbook") from exc
+
+
+def _sheet_rows(data: bytes, max_col: int) -> Iterator[tuple[int, list[Any]]]:
+    workbook, sheet = _open_sheet(data, data_only=False)
+    computed: _ComputedRows | None = None
+    try:
+        for index, values in enumerate(sheet.iter_rows(values_only=True, max_col=max_col), 1):
+            cells = list(values)
+            if any(_looks_like_formula(v) for v in cells):
+                if computed is None:
+                    book, same = _open_sheet(data, data_only=True)
+                    computed = _ComputedRows(
+                        book, same.iter_rows(values_only=True, max_col=max_col)
+                    )
+                cells = _with_formulas(cells, computed.row(index))
+            yield index, cells
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile("not a readable XLSX workbook") from exc
+    finally:
+        workbook.close()
+        if computed is not None:
+            computed.workbook.close()
+
+
 def read_xlsx(data: bytes, limits: Limits) -> Table:
     check_zip(data, limits)
     import openpyxl
 
     if not openpyxl.DEFUSEDXML:  # type: ignore[attr-defined]
         raise UnreadableFile("XLSX import needs defusedxml installed")
-
-    def open_sheet() -> tuple[Any, Any]:
-        try:
-            workbook = openpyxl.load_workbook(
-                io.BytesIO(data), read_only=True, data_only=True, keep_links=False
-            )
-            return workbook, workbook.worksheets[0]
-        except Exception as exc:  # openpyxl raises many types for broken or hostile files
-            raise UnreadableFile("not a readable XLSX workbook") from exc
+    max_col = limits.max_columns + 1
 
     def sheet_rows() -> Iterator[tuple[int, list[Any]]]:
-        workbook, sheet = open_sheet()
-        try:
-            for index, values in enumerate(
-                sheet.iter_rows(values_only=True, max_col=limits.max_columns + 1), start=1
-            ):
-                yield index, list(values)
-        except UnreadableFile:
-            raise
-        except Exception as exc:
-            raise UnreadableFile("not a readable XLSX workbook") from exc
-        finally:
-            workbook.close()
+        return _sheet_rows(data, max_col)
 
     first = next(sheet_rows(), None)
     if first is None:
@@ -270,7 +345,7 @@ def cell_text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        return value if type(value) is str else str(value)  # a Formula: its text
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():

@@ -31,6 +31,7 @@ from app import sqlite_cache_kib
 from app.auth.roles import Role
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, ValidationFailed
+from app.core.fields import strip_control_characters
 from app.core.scoping import get_scoped
 from app.db import utcnow
 from app.extensions import db
@@ -202,7 +203,8 @@ def prepare_import(
     imp = VoiceImport(
         office_id=office.id,
         channel=channel,
-        filename=(filename or "upload")[-255:],
+        # a label for people: control characters an upload's name may carry are dropped
+        filename=(strip_control_characters(filename or "") or "upload")[-255:],
         file_sha256=file_digest(data),
         mapping={name: table.headers[i] for name, i in columns.items()},
         status="running",

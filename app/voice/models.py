@@ -203,6 +203,45 @@ class VoiceRepeatDismissal(db.Model):  # type: ignore[name-defined,misc]
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class IssueRepeatLink(db.Model):  # type: ignore[name-defined,misc]
+    """An issue about what an earlier issue is already about: the agent linked it to a repeat
+    candidate while logging the call (the hotline screen's repeat panel). Kept with the other
+    repeat records here: the issues package knows nothing of repeat detection (STYLE §3.2)."""
+
+    __tablename__ = "issue_repeat_links"
+    __table_args__ = (
+        sa.UniqueConstraint("issue_id", "repeat_of_id"),
+        sa.CheckConstraint("issue_id <> repeat_of_id", name="not_own_repeat"),
+        sa.Index("ix_issue_repeat_links_at", "at"),  # reports: repeats per period
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id", ondelete="CASCADE"))
+    repeat_of_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("issues.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IssueRepeatDismissal(db.Model):  # type: ignore[name-defined,misc]
+    """A repeat candidate the agent judged unrelated to the issue being logged, as
+    VoiceRepeatDismissal is for a voice: what was offered and turned down stays on record."""
+
+    __tablename__ = "issue_repeat_dismissals"
+    __table_args__ = (
+        sa.UniqueConstraint("issue_id", "target_kind", "target_id"),
+        sa.CheckConstraint(check_in("target_kind", REPEAT_TARGETS), name="target_kind_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(sa.ForeignKey("issues.id", ondelete="CASCADE"))
+    target_kind: Mapped[str] = mapped_column(sa.String(8))
+    target_id: Mapped[int] = mapped_column()
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 # Search structures built by the migration per dialect, outside the ORM metadata: SQLite's FTS5
 # table (and the shadow tables FTS5 makes for it) and PostgreSQL's trigram index. Autogenerate
 # and the models-match-migrations test leave them alone (app.db.include_name).

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from app.core.fields import CONTROL_MESSAGE
+
 # code → English template: what the API answers and what the import stores as `errors`
 ENGLISH: dict[str, str] = {
     "required": "required",
@@ -35,6 +37,8 @@ ENGLISH: dict[str, str] = {
     "record_cut_off": "the record ends inside a quoted field (the file may be cut short)",
     "field_too_large": "a field is too long",
     "malformed_record": "malformed CSV record: %(detail)s",
+    "other_office": "a customer of office %(customer_office)s, not of %(office)s",
+    "control_character": CONTROL_MESSAGE,
 }
 
 
@@ -58,6 +62,8 @@ def _translated() -> dict[str, str]:
         "record_cut_off": _("the record ends inside a quoted field (the file may be cut short)"),
         "field_too_large": _("a field is too long"),
         "malformed_record": _("malformed CSV record: %(detail)s"),
+        "other_office": _("a customer of office %(customer_office)s, not of %(office)s"),
+        "control_character": _("must not contain control characters (found %(char)s)"),
     }
 
 

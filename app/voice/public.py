@@ -41,6 +41,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.core import ratelimit
 from app.core.errors import ValidationFailed
+from app.core.fields import strip_control_characters
 from app.extensions import db
 from app.org.models import Office
 from app.voice.public_forms import MAX_TEXT, FeedbackForm
@@ -229,15 +230,17 @@ def _handle_valid(form: FeedbackForm) -> tuple[str, str | None]:
     if age > setting("FEEDBACK_MAX_FORM_AGE_SECONDS"):
         return "expired", None
     try:
+        # control characters a customer cannot see are dropped, not refused (as survey
+        # answers do): staff and integrations hear 422 for them (app.core.fields)
         voice = record_voice(
             actor=None,
             channel="web",
-            text=form.text.data,
+            text=strip_control_characters(form.text.data or ""),
             office_code=form.office.data,
             dimension=form.about.data or None,
-            contact_name=form.name.data or None,
+            contact_name=strip_control_characters(form.name.data or "") or None,
             contact_phone=form.phone_digits(),
-            contact_email=(form.email.data or "").strip() or None,
+            contact_email=strip_control_characters(form.email.data or "").strip() or None,
         )
     except ValidationFailed as exc:
         db.session.rollback()

@@ -26,7 +26,7 @@ from app.db import UTCDateTime
 from app.extensions import db
 from app.issues.models import Category, Issue
 from app.org.models import Office
-from app.voice.models import Voice, VoiceImport, VoiceIssueLink
+from app.voice.models import IssueRepeatLink, Voice, VoiceImport, VoiceIssueLink
 
 MAX_QUERY = 100
 TRIGRAM = 3
@@ -273,3 +273,34 @@ def voices_of_issue(scope: Scope, issue_id: int, limit: int = 50) -> list[IssueV
         .limit(limit)
     ).all()
     return [IssueVoice(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class RelatedIssue:
+    """An issue linked to another as a repeat, for the issue page: `earlier` when the shown
+    issue repeats it, else it repeats the shown issue."""
+
+    earlier: bool
+    issue_id: int
+    number: str
+    title: str
+    status: str
+
+
+def repeat_issues_of_issue(scope: Scope, issue_id: int, limit: int = 50) -> list[RelatedIssue]:
+    """The earlier issues an issue repeats and the later ones that repeat it, in scope."""
+
+    def related(mine: Any, other: Any, earlier: bool) -> list[RelatedIssue]:
+        rows = db.session.execute(
+            sa.select(Issue.id, Issue.number, Issue.title, Issue.status)
+            .join(IssueRepeatLink, other == Issue.id)
+            .where(mine == issue_id, scope.office_filter(Issue.office_id))
+            .order_by(Issue.id)
+            .limit(limit)
+        ).all()
+        return [RelatedIssue(earlier, *row) for row in rows]
+
+    return [
+        *related(IssueRepeatLink.issue_id, IssueRepeatLink.repeat_of_id, True),
+        *related(IssueRepeatLink.repeat_of_id, IssueRepeatLink.issue_id, False),
+    ]

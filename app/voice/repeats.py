@@ -61,6 +61,20 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return (dice + containment) / 2
 
 
+MAX_TARGETS = 50  # candidates one form may act on (a page offers five at a time)
+
+
+def parse_targets(raw: str | None) -> list[tuple[str, int]]:
+    """What a repeat panel sends, "voice:12,issue:5", as [("voice", 12), ("issue", 5)]; anything
+    else (a hand-edited form) is left out."""
+    out: list[tuple[str, int]] = []
+    for part in (raw or "").split(","):
+        kind, _sep, ident = part.strip().partition(":")
+        if kind in ("voice", "issue") and ident.isdigit() and len(ident) <= 18:
+            out.append((kind, int(ident)))
+    return out[:MAX_TARGETS]
+
+
 @dataclass(frozen=True)
 class Candidate:
     kind: str  # "voice" | "issue"

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import audit
 from app.core.errors import Conflict, ValidationFailed
+from app.core.fields import control_character
 from app.core.scoping import Scope, get_scoped
 from app.customers.models import Customer
 from app.db import utcnow
@@ -22,8 +23,16 @@ from app.issues.services import accept_issue
 from app.org.models import Office
 from app.voice.channels import CHANNELS, DETAIL_FIELDS, DETAIL_MAX, DIMENSIONS, SENTIMENTS, kind_of
 from app.voice.classification import apply_suggestion, suggest
-from app.voice.models import REPEAT_TARGETS, Voice, VoiceIssueLink, VoiceRepeatDismissal
+from app.voice.models import (
+    REPEAT_TARGETS,
+    IssueRepeatDismissal,
+    IssueRepeatLink,
+    Voice,
+    VoiceIssueLink,
+    VoiceRepeatDismissal,
+)
 from app.voice.problems import problem
+from app.voice.repeats import parse_targets
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -57,6 +66,8 @@ def _clean_text(value: Any, field: str, errors: dict[str, str], limit: int) -> s
     text = value.strip()
     if len(text) > limit:
         errors[field] = problem("too_long", limit=limit)
+    elif (char := control_character(text)) is not None:
+        errors[field] = problem("control_character", char=char)
     return text or None
 
 
@@ -77,6 +88,8 @@ def clean_details(details: Any, errors: dict[str, str]) -> dict[str, str]:
         text = str(value).strip()
         if len(text) > DETAIL_MAX:
             errors[f"details.{key}"] = problem("too_long", limit=DETAIL_MAX)
+        elif (char := control_character(text)) is not None:
+            errors[f"details.{key}"] = problem("control_character", char=char)
         elif text:
             clean[key] = text
     return clean
@@ -86,7 +99,9 @@ def resolve_place(
     scope: Scope, customer_id: int | None, office_code: str | None, errors: dict[str, str]
 ) -> tuple[Customer | None, Office | None]:
     """The customer (in scope; another office's customer is "unknown") and the office: the one
-    named, else the customer's."""
+    named, else the customer's. A voice belongs to its customer's office: naming another office
+    for the customer is refused on `customer_id` (a manager of several offices would otherwise
+    file an SH customer's voice in GZ, where GZ's reports count it and SH never sees it)."""
     customer = None
     if customer_id is not None:
         customer = db.session.scalars(
@@ -103,6 +118,11 @@ def resolve_place(
         ).first()
         if office is None or not scope.covers_office(office):
             errors["office"] = "unknown office"
+            office = None
+        elif customer is not None and customer.office_id != office.id:
+            errors["customer_id"] = problem(
+                "other_office", customer_office=customer.office.code, office=office.code
+            )
             office = None
     elif office is None and "customer_id" not in errors:
         errors["office"] = "required"
@@ -325,20 +345,16 @@ def _audit(
 
 # --- voice → issue -------------------------------------------------------------------------------
 
+TITLE_FROM_TEXT = 60  # characters of the voice's first line an issue raised from it is titled by
 
-def voice_for_issue(actor: User, voice_id: int | None, customer_id: int | None) -> Voice | None:
-    """The voice an issue is accepted from (POST /issues `voice_id`): in the actor's scope, and
-    about the issue's customer when the voice names one. Otherwise 422 on `voice_id`."""
-    if voice_id is None:
-        return None
-    voice = db.session.scalars(
-        sa.select(Voice).where(Voice.id == voice_id, scope_of(actor).office_filter(Voice.office_id))
-    ).first()
-    if voice is None:
-        raise ValidationFailed(fields={"voice_id": "unknown voice"})
-    if customer_id is not None and voice.customer_id not in (None, customer_id):
-        raise ValidationFailed(fields={"voice_id": "the voice is about another customer"})
-    return voice
+
+def title_from_text(text: str) -> str:
+    """The title an issue raised from a voice gets unless one is given: the text's first line,
+    cut short (the UI offers it in the form, the API uses it when the body has no title)."""
+    for line in text.strip().splitlines():
+        if line.strip():
+            return line.strip()[:TITLE_FROM_TEXT]
+    return ""
 
 
 def link_raised_issue(actor: User, voice: Voice, issue: Issue, now: datetime | None = None) -> None:
@@ -354,41 +370,97 @@ def link_raised_issue(actor: User, voice: Voice, issue: Issue, now: datetime | N
     _audit(voice, actor, "raise_issue", {"issue": [None, issue.number]}, now)
 
 
+def _raised_before(voice: Voice) -> str | None:
+    """The number of the issue the voice already raised, if any."""
+    return db.session.scalars(
+        sa.select(Issue.number)
+        .join(VoiceIssueLink, VoiceIssueLink.issue_id == Issue.id)
+        .where(VoiceIssueLink.voice_id == voice.id, VoiceIssueLink.kind == "raised")
+    ).first()
+
+
+def _issue_customer(
+    actor: User, voice: Voice, customer_id: int | None, errors: dict[str, str]
+) -> int | None:
+    """The customer of an issue raised from `voice`: the voice's, or the one given when the
+    voice names none (market research); always a customer of the voice's office."""
+    if customer_id is None:
+        customer_id = voice.customer_id
+        if customer_id is None:
+            errors["customer_id"] = "the voice has no customer; an issue needs one"
+            return None
+    elif voice.customer_id is not None and customer_id != voice.customer_id:
+        errors["voice_id"] = "the voice is about another customer"
+        return None
+    customer = db.session.scalars(
+        sa.select(Customer).where(
+            Customer.id == customer_id, scope_of(actor).office_filter(Customer.office_id)
+        )
+    ).first()
+    if customer is None:
+        errors["customer_id"] = "unknown customer"
+        return None
+    if customer.office_id != voice.office_id:
+        errors["customer_id"] = problem(
+            "other_office", customer_office=customer.office.code, office=voice.office.code
+        )
+        return None
+    return customer_id
+
+
 def raise_issue(
     *,
     actor: User,
     voice_id: int,
-    title: str,
-    priority: str = "normal",
+    title: str | None = None,
+    description: str | None = None,
+    customer_id: int | None = None,
+    office_code: str | None = None,
+    channel: str | None = None,
     category: str | None = None,
+    priority: str = "normal",
+    received_at: datetime | None = None,
     commitment_text: str | None = None,
     commitment_due_at: datetime | None = None,
     owner_id: int | None = None,
     now: datetime | None = None,
 ) -> Issue:
-    """A voice that needs action becomes an issue: its customer, office, channel, text (as the
-    description), category and time (the SLA clock starts when the customer spoke) carry over."""
+    """A voice that needs action becomes an issue, linked both ways: the voice page's action
+    and POST /api/v1/issues with `voice_id` both come here, so both give the same issue.
+
+    What the caller leaves out (None) comes from the voice: its customer, office, channel
+    (voices and issues share the channel codes, so a return is raised as a return), category,
+    text as the description and its first line as the title, and its time as `received_at`
+    (the SLA clock starts when the customer spoke). What the caller gives wins, except that
+    the issue stays in the voice's office and about the voice's customer (422). The voice must
+    be in the actor's scope (404); a voice raises one issue (409 naming it)."""
     now = now or utcnow()
-    voice = get_voice(actor, voice_id)
+    voice = get_voice(actor, voice_id, for_update=True)  # a second raise waits, then sees the first
+    raised = _raised_before(voice)
+    if raised is not None:
+        raise Conflict(
+            f"Voice {voice.reference} has already raised issue {raised}.",
+            fields={"voice_id": f"already raised issue {raised}"},
+        )
     errors: dict[str, str] = {}
-    customer_id = voice.customer_id
-    if customer_id is None:
-        errors["customer_id"] = "the voice has no customer; an issue needs one"
+    customer = _issue_customer(actor, voice, customer_id, errors)
+    if office_code and str(office_code).strip().upper() != voice.office.code:
+        errors["office"] = f"the voice is of office {voice.office.code}"
     code = category or (voice.category.code if voice.category is not None else None)
     if not code:
         errors["category"] = "required"
-    if errors or customer_id is None or code is None:
+    if errors or customer is None or code is None:
         raise ValidationFailed(fields=errors)
     issue = accept_issue(
         actor=actor,
-        customer_id=customer_id,
-        title=title,
-        description=voice.text,
-        channel=voice.channel,
+        customer_id=customer,
+        title=title if title is not None else title_from_text(voice.text),
+        description=description if description is not None else voice.text,
+        channel=channel or voice.channel,
         category=code,
         priority=priority,
         office_code=voice.office.code,
-        received_at=voice.occurred_at,
+        received_at=received_at or voice.occurred_at,
         commitment_text=commitment_text,
         commitment_due_at=commitment_due_at,
         voice_id=voice.id,
@@ -526,3 +598,130 @@ def dismiss_repeat(
     db.session.flush()
     _audit(voice, actor, "dismiss_repeat", {target_kind: [None, target_id]}, now)
     return True
+
+
+# --- repeats of an issue being logged (the hotline screen) ---------------------------------------
+
+
+def _scoped_voice(actor: User, voice_id: int) -> Voice:
+    voice = db.session.scalars(
+        sa.select(Voice).where(Voice.id == voice_id, scope_of(actor).office_filter(Voice.office_id))
+    ).first()
+    if voice is None:
+        raise ValidationFailed(fields={"target": "unknown voice"})
+    return voice
+
+
+def _audit_issue(
+    issue: Issue, actor: User, action: str, changes: dict[str, Any], at: datetime
+) -> None:
+    audit.record(
+        actor_id=actor.id,
+        entity_type="issue",
+        entity_id=issue.id,
+        action=action,
+        changes=changes,
+        office_id=issue.office_id,
+        at=at,
+    )
+
+
+def link_issue_repeat(
+    *, actor: User, issue_id: int, target_kind: str, target_id: int, now: datetime | None = None
+) -> None:
+    """The issue is about what an earlier voice or issue is about. A voice gets the voice↔issue
+    link of kind "repeat" (as when the voice page links it to an issue, so the voice page, the
+    issue page and the reports count it alike); an earlier issue an IssueRepeatLink. Both in
+    the actor's scope; audited on the issue."""
+    now = now or utcnow()
+    issue = get_scoped(Issue, issue_id, scope_of(actor), for_update=True)
+    if target_kind == "voice":
+        voice = _scoped_voice(actor, target_id)
+        linked = db.session.scalars(
+            sa.select(VoiceIssueLink.id).where(
+                VoiceIssueLink.voice_id == voice.id, VoiceIssueLink.issue_id == issue.id
+            )
+        ).first()
+        if linked is not None:
+            raise Conflict(f"Voice {voice.reference} is already linked to this issue.")
+        db.session.add(
+            VoiceIssueLink(
+                voice_id=voice.id, issue_id=issue.id, kind="repeat", actor_id=actor.id, at=now
+            )
+        )
+        changes = {"repeats_voice": [None, voice.reference]}
+    elif target_kind == "issue":
+        earlier = _target_issue(actor, target_id)
+        if earlier.id == issue.id:
+            raise ValidationFailed(fields={"target": "an issue cannot repeat itself"})
+        linked = db.session.scalars(
+            sa.select(IssueRepeatLink.id).where(
+                IssueRepeatLink.issue_id == issue.id, IssueRepeatLink.repeat_of_id == earlier.id
+            )
+        ).first()
+        if linked is not None:
+            raise Conflict(f"The issue is already linked to issue {earlier.number}.")
+        db.session.add(
+            IssueRepeatLink(issue_id=issue.id, repeat_of_id=earlier.id, actor_id=actor.id, at=now)
+        )
+        changes = {"repeats_issue": [None, earlier.number]}
+    else:
+        raise ValidationFailed(fields={"target_kind": "one of voice, issue"})
+    db.session.flush()
+    _audit_issue(issue, actor, "link_repeat", changes, now)
+
+
+def dismiss_issue_repeat(
+    *, actor: User, issue_id: int, target_kind: str, target_id: int, now: datetime | None = None
+) -> bool:
+    """Keep on record that a candidate offered for the issue is not a repeat of it, as
+    dismiss_repeat does for a voice. Idempotent (False the second time)."""
+    now = now or utcnow()
+    issue = get_scoped(Issue, issue_id, scope_of(actor))
+    if target_kind not in REPEAT_TARGETS:
+        raise ValidationFailed(fields={"target_kind": "one of voice, issue"})
+    if target_kind == "issue":
+        _target_issue(actor, target_id)
+    else:
+        _scoped_voice(actor, target_id)
+    exists = db.session.scalars(
+        sa.select(IssueRepeatDismissal.id).where(
+            IssueRepeatDismissal.issue_id == issue.id,
+            IssueRepeatDismissal.target_kind == target_kind,
+            IssueRepeatDismissal.target_id == target_id,
+        )
+    ).first()
+    if exists is not None:
+        return False
+    db.session.add(
+        IssueRepeatDismissal(
+            issue_id=issue.id,
+            target_kind=target_kind,
+            target_id=target_id,
+            actor_id=actor.id,
+            at=now,
+        )
+    )
+    db.session.flush()
+    _audit_issue(issue, actor, "dismiss_repeat", {target_kind: [None, target_id]}, now)
+    return True
+
+
+def record_issue_repeats(
+    *,
+    actor: User,
+    issue_id: int,
+    linked: str | None,
+    dismissed: str | None,
+    now: datetime | None = None,
+) -> None:
+    """What the agent did with the repeat candidates while logging the issue, as the repeat
+    panel sends it ("voice:12", "issue:5,voice:7"): the one linked, the ones dismissed."""
+    for kind, ident in parse_targets(linked)[:1]:
+        link_issue_repeat(
+            actor=actor, issue_id=issue_id, target_kind=kind, target_id=ident, now=now
+        )
+    for kind, ident in parse_targets(dismissed):
+        dismiss_issue_repeat(
+            actor=actor, issue_id=issue_id, target_kind=kind, target_id=ident, now=now
+        )

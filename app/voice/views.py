@@ -29,7 +29,8 @@ from app.extensions import db
 from app.issues import labels
 from app.issues.models import Category, Issue
 from app.org.models import Office
-from app.voice import display, queries, repeats, services
+from app.voice import display, problems, queries, repeats, services
+from app.voice import events as _receivers  # noqa: F401  (connects them)
 from app.voice.channels import CHANNEL_FIELDS, DETAIL_FIELDS
 from app.voice.forms import DismissForm, FilterForm, LinkForm, PlainForm, RaiseForm, VoiceForm
 from app.voice.models import Voice
@@ -139,7 +140,12 @@ def _occurred_at(form: VoiceForm) -> datetime | None:
 
 
 def _apply_errors(form: Any, exc: DomainError) -> None:
-    for name, message in exc.fields.items():
+    for name, english in exc.fields.items():
+        # a coded problem in the page's language; other messages as the service wrote them
+        code = problems.code_of(english)
+        message = (
+            problems.localized(code["code"], code["params"], english) if code else str(english)
+        )
         attr = f"detail_{name[8:]}" if name.startswith("details.") else name
         field = getattr(form, attr, None)
         if field is not None and hasattr(field, "errors") and name != "customer_id":
@@ -148,16 +154,6 @@ def _apply_errors(form: Any, exc: DomainError) -> None:
             form.form_errors.append(f"{name}: {message}")
     if not exc.fields:
         form.form_errors.append(exc.message)
-
-
-def _parse_targets(raw: str | None) -> list[tuple[str, int]]:
-    """ "voice:12,issue:5" → [("voice", 12), ("issue", 5)]; anything else is ignored."""
-    out: list[tuple[str, int]] = []
-    for part in (raw or "").split(","):
-        kind, _sep, ident = part.strip().partition(":")
-        if kind in ("voice", "issue") and ident.isdigit() and len(ident) <= 18:
-            out.append((kind, int(ident)))
-    return out[:50]
 
 
 def _save_quick(form: VoiceForm) -> Voice:
@@ -176,11 +172,11 @@ def _save_quick(form: VoiceForm) -> Voice:
         contact_name=form.contact_name.data or None,
         contact_phone=form.contact_phone.data or None,
     )
-    for kind, ident in _parse_targets(form.repeat_target.data)[:1]:
+    for kind, ident in repeats.parse_targets(form.repeat_target.data)[:1]:
         services.link_repeat(
             actor=current_user, voice_id=voice.id, target_kind=kind, target_id=ident
         )
-    for kind, ident in _parse_targets(form.dismissed.data):
+    for kind, ident in repeats.parse_targets(form.dismissed.data):
         services.dismiss_repeat(
             actor=current_user, voice_id=voice.id, target_kind=kind, target_id=ident
         )
@@ -240,7 +236,7 @@ def _render_detail(voice: Voice, *, raise_form: RaiseForm | None = None, status:
     if raise_form is None and voice.category is not None:
         form.category.data = voice.category.code
     if raise_form is None:
-        form.title.data = voice.text.strip().splitlines()[0][:60] if voice.text.strip() else ""
+        form.title.data = services.title_from_text(voice.text)
     return render_template(
         "voices/detail.html",
         voice=voice,
@@ -252,6 +248,8 @@ def _render_detail(voice: Voice, *, raise_form: RaiseForm | None = None, status:
         category=labels.localized(voice.category) if voice.category else None,
         details=[(str(display.DETAIL.get(k, k)), v) for k, v in sorted(voice.details.items())],
         links=links,
+        # a voice raises one issue (services.raise_issue): once raised, the form is not offered
+        may_raise=not any(link.kind == "raised" for link in links.issues),
         status_labels={k: str(v) for k, v in labels.STATUS.items()},
         channel_labels={k: str(v) for k, v in labels.CHANNEL.items()},
         candidates=repeats.candidates_for_voice(scope, voice),
@@ -459,4 +457,20 @@ def issue_voices(issue_id: int) -> list[dict[str, Any]]:
             "url": url_for("voice.detail", voice_id=v.voice_id),
         }
         for v in queries.voices_of_issue(_scope(), issue_id)
+    ]
+
+
+@bp.app_template_global("issue_repeats")
+def issue_repeats(issue_id: int) -> list[dict[str, Any]]:
+    """For issues/detail.html (through voices/_issue_voices.html): the earlier issues the issue
+    repeats and those that repeat it, as the hotline screen's repeat panel linked them."""
+    return [
+        {
+            "earlier": r.earlier,
+            "number": r.number,
+            "title": r.title,
+            "status": str(labels.STATUS[r.status]),
+            "url": url_for("issues.detail", issue_id=r.issue_id),
+        }
+        for r in queries.repeat_issues_of_issue(_scope(), issue_id)
     ]

@@ -79,6 +79,35 @@ def test_bad_input_is_422_with_fields_and_nothing_is_stored(client, world):
     )
 
 
+def test_a_customer_of_another_office_than_the_voices_is_422(client, world):
+    r = post(client, world, who="qa", office="GZ")  # the SH customer, filed in GZ
+    assert r.status_code == 422
+    assert r.get_json()["error"]["fields"] == {"customer_id": "a customer of office SH, not of GZ"}
+    assert count() == 0
+    assert post(client, world, who="qa", office="SH").status_code == 201
+
+
+def test_control_characters_are_422_naming_the_field_on_every_engine(client, world):
+    message = "must not contain control characters (found U+0000)"
+    for body, field in [
+        ({"text": "打印机\x00卡纸"}, "text"),
+        ({"contact_name": "王\x00"}, "contact_name"),
+        ({"external_id": "CC\x00-1"}, "external_id"),
+        ({"details": {"product": "XR\x00200"}}, "details.product"),
+    ]:
+        r = post(client, world, **body)
+        assert r.status_code == 422, body
+        assert r.get_json()["error"]["fields"] == {field: message}
+    r = post(client, world, text="响铃\x07")
+    assert r.get_json()["error"]["fields"] == {
+        "text": "must not contain control characters (found U+0007)"
+    }
+    assert count() == 0
+    # tab, line feed and carriage return are text
+    body = post(client, world, text="第一行\r\n第二行\t完").get_json()
+    assert body["text"] == "第一行\r\n第二行\t完"
+
+
 def test_text_of_20000_characters_is_accepted(client, world):
     assert post(client, world, text="长" * 20_000).status_code == 201
 
@@ -229,7 +258,7 @@ def test_issue_from_voice_links_both_ways(client, world, new_issue):
     assert (link.voice_id, link.issue_id, link.kind) == (voice["id"], issue["id"], "raised")
 
 
-def test_issue_with_a_voice_out_of_scope_or_of_another_customer_is_422(client, world):
+def test_issue_with_a_voice_out_of_scope_is_404_of_another_customer_422(client, world):
     gz = post(client, world, who="agent_gz", customer_id=world.customer_gz.id).get_json()
     payload = {
         "customer_id": world.customer.id,
@@ -239,11 +268,11 @@ def test_issue_with_a_voice_out_of_scope_or_of_another_customer_is_422(client, w
         "voice_id": gz["id"],
     }
     r = client.post("/api/v1/issues", json=payload, headers=world.h["agent"])
-    assert r.status_code == 422 and r.get_json()["error"]["fields"] == {"voice_id": "unknown voice"}
+    assert r.status_code == 404  # as for any record the caller may not see
     r = client.post(
         "/api/v1/issues", json={**payload, "voice_id": 123456789}, headers=world.h["agent"]
     )
-    assert r.status_code == 422 and "voice_id" in r.get_json()["error"]["fields"]
+    assert r.status_code == 404
     gz_issue = client.post(
         "/api/v1/issues",
         json={**payload, "customer_id": world.customer_gz.id, "voice_id": None},

@@ -1,5 +1,5 @@
 """Voices in the real UI: an agent logs a voice by keyboard, sees a repeat suggestion and links
-it; the hotline screen shows the same suggestions."""
+it; the hotline screen shows the same suggestions and links the new issue to one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.voice import services
-from app.voice.models import Voice
+from app.voice.models import Voice, VoiceIssueLink
 from tests.browser.test_issues import sign_in
 
 
@@ -89,4 +89,15 @@ def test_the_hotline_screen_suggests_repeats_of_the_call(page, world):
     page.locator("#caller-suggestions li").first.wait_for()
     page.keyboard.press("Enter")
     page.keyboard.type("设备无法开机")
-    page.locator("#repeat-list li", has_text=earlier.reference).wait_for()
+    suggestion = page.locator("#repeat-list li", has_text=earlier.reference)
+    suggestion.wait_for()
+    # linked from here too: the new issue is stored as a repeat of the voice
+    suggestion.locator("button.repeat-link").click()
+    assert earlier.reference in page.locator("#repeat-chosen").inner_text()
+    page.locator("#title").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    number = page.locator("#last-issue .issue-number").inner_text()
+    db.session.rollback()  # a fresh snapshot: the server committed meanwhile
+    link = db.session.scalars(sa.select(VoiceIssueLink)).one()
+    assert (link.voice_id, link.kind, link.issue.number) == (earlier.id, "repeat", number)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import pickle
+import re
+import zipfile
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +14,7 @@ import sqlalchemy as sa
 from app.core.audit import AuditEvent
 from app.core.errors import Conflict, Forbidden, ValidationFailed
 from app.extensions import db
-from app.voice.importers import FileTooLarge, Limits, UnreadableFile
+from app.voice.importers import FileTooLarge, Formula, Limits, UnreadableFile, cell_text
 from app.voice.imports import prepare_import, prepare_resume, run_import
 from app.voice.models import Voice, VoiceImport
 from tests.voice.import_helpers import csv_bytes, do_import, rewrite_xlsx, xlsx_bytes
@@ -65,6 +69,80 @@ def test_customer_matched_by_exact_name_when_no_phone(world):
     assert zhang.customer_id == world.customer.id
     # 李娜 is a customer of another office: not matched, kept as the contact's name
     assert li.customer_id is None and li.contact_name == "李娜"
+
+
+def test_a_phone_of_another_offices_customer_matches_nobody(world):
+    """Rows are matched to customers of the import's office only: a GZ customer's phone in an
+    SH import stays contact details, the row is not filed about the GZ customer."""
+    data = csv_bytes(["内容,电话", "发票开错了,139 0013 9000", "发票开错了两次,13800138000"])
+    summary = do_import(world.qa, data, {"text": "内容", "customer_phone": "电话"})
+    assert (summary.created, summary.rejected) == (2, [])
+    gz_phone, sh_phone = voices()
+    assert gz_phone.customer_id is None and gz_phone.contact_phone == "139 0013 9000"
+    assert sh_phone.customer_id == world.customer.id and sh_phone.office_id == world.sh.id
+
+
+def test_rows_with_control_characters_are_rejected_and_the_rest_imported(world):
+    """A NUL (which PostgreSQL text cannot hold) or another control character in any stored or
+    looked-up cell: that row is reported, as the API would refuse the same text; the file's
+    other rows are imported, on either engine."""
+    mapping = {**MAP, "customer_name": "客户"}
+    data = csv_bytes(
+        [
+            HEADER + ",客户",
+            "正常的一行,2026-11-23,,,",
+            "电源\x00模块,2026-11-23,,,",
+            "包装破损,2026-11-23,,B\x1b1,",
+            "外壳划痕,2026-11-23,,,张\x00伟",
+            "第二行正常\t带制表符,2026-11-23,,,",
+        ]
+    )
+    summary = do_import(world.om, data, mapping)
+    assert summary.status == "done" and summary.created == 2
+    found = "must not contain control characters (found %s)"
+    assert summary.rejected == [
+        {
+            "row": 3,
+            "errors": {"text": found % "U+0000"},
+            "codes": {"text": {"code": "control_character", "params": {"char": "U+0000"}}},
+        },
+        {
+            "row": 4,
+            "errors": {"batch": found % "U+001B"},
+            "codes": {"batch": {"code": "control_character", "params": {"char": "U+001B"}}},
+        },
+        {
+            "row": 5,
+            "errors": {"customer_name": found % "U+0000"},
+            "codes": {"customer_name": {"code": "control_character", "params": {"char": "U+0000"}}},
+        },
+    ]
+    assert [v.text for v in voices()] == ["正常的一行", "第二行正常\t带制表符"]
+
+
+def test_xlsx_cannot_carry_control_characters_into_a_voice(world):
+    """XML 1.0 forbids them: a character reference to one makes the workbook unreadable (422,
+    nothing stored), and the `_x0000_` escape some writers use stays the text it is."""
+    base = xlsx_bytes([["内容"], ["PLACEHOLDER"], ["正常"]])
+    sheet = zipfile.ZipFile(io.BytesIO(base)).read("xl/worksheets/sheet1.xml")
+    for reference in (b"&#0;", b"&#11;"):
+        data = rewrite_xlsx(
+            base, {"xl/worksheets/sheet1.xml": sheet.replace(b"PLACEHOLDER", b"a" + reference)}
+        )
+        with pytest.raises(UnreadableFile):
+            do_import(world.om, data, {"text": "内容"}, filename="v.xlsx")
+        db.session.rollback()
+    data = rewrite_xlsx(
+        base, {"xl/worksheets/sheet1.xml": sheet.replace(b"PLACEHOLDER", b"bad_x0000_cell")}
+    )
+    summary = do_import(world.om, data, {"text": "内容"}, filename="v.xlsx")
+    assert summary.created == 2 and voices()[0].text == "bad_x0000_cell"
+
+
+def test_an_upload_name_with_control_characters_is_kept_without_them(world):
+    data = csv_bytes(["内容", "正常"])
+    summary = do_import(world.om, data, {"text": "内容"}, filename="ret\x00urns\x1b.csv")
+    assert db.session.get(VoiceImport, summary.import_id).filename == "returns.csv"
 
 
 def test_last_record_cut_mid_quote_is_a_rejected_row_not_an_error(world):
@@ -154,13 +232,76 @@ def test_formula_looking_cells_are_kept_exactly_as_text(world):
 
 
 def test_formula_looking_strings_in_xlsx_are_kept_as_text(world):
-    naive = [datetime(2026, 11, 23, 9, i) for i in range(3)]  # noqa: DTZ001 (Excel cells)
-    data = xlsx_bytes([["内容", "日期"]] + [[f, naive[i]] for i, f in enumerate(FORMULAS[1:])])
+    """openpyxl writes a string starting with = as a true formula cell (with no value computed
+    for it): it is kept as the formula typed, like the text cells after it."""
+    naive = [datetime(2026, 11, 23, 9, i) for i in range(4)]  # noqa: DTZ001 (Excel cells)
+    data = xlsx_bytes([["内容", "日期"]] + [[f, naive[i]] for i, f in enumerate(FORMULAS)])
     summary = do_import(world.om, data, {"text": "内容", "occurred_at": "日期"}, filename="v.xlsx")
-    assert summary.created == 3
-    assert [v.text for v in voices()] == FORMULAS[1:]
+    assert summary.created == 4
+    assert [v.text for v in voices()] == FORMULAS
     # an Excel date cell is a naive time in the office's zone
     assert voices()[0].occurred_at == datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def with_cached_values(data: bytes, cells: dict[str, bytes]) -> bytes:
+    """The workbook with some cells turned into formulas carrying the value Excel computed at
+    its last save (`<f>` and `<v>`), as a file saved by Excel has them; openpyxl writes none."""
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    for ref, xml in cells.items():
+        sheet, n = re.subn(rb'<c r="' + ref.encode() + rb'"[^>]*?(/>|>.*?</c>)', xml, sheet)
+        assert n == 1, ref
+    return rewrite_xlsx(data, {"xl/worksheets/sheet1.xml": sheet})
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
+def test_a_formula_keeps_its_text_in_the_voice_and_its_computed_value_elsewhere(world, workers):
+    """Excel saves a formula with the value it showed: the voice's text keeps the formula the
+    sender typed (a cached "y" would hide the link), the other columns the value the sender saw
+    (a date, an amount)."""
+    when = datetime(2026, 11, 23, 9, 30)  # noqa: DTZ001 (an Excel date cell)
+    base = xlsx_bytes([["内容", "日期", "金额"], ["placeholder", when, 150]])
+    data = with_cached_values(
+        base,
+        {
+            "A2": b'<c r="A2" t="str"><f>HYPERLINK("http://x","y")</f><v>y</v></c>',
+            "C2": b'<c r="C2"><f>A9*2</f><v>300</v></c>',
+        },
+    )
+    # the date cell keeps its style (a date), now computed by a formula
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    date_cell = re.search(rb'<c r="B2"([^>]*)><v>([^<]*)</v></c>', sheet)
+    data = with_cached_values(
+        data,
+        {
+            "B2": b'<c r="B2"'
+            + date_cell.group(1)
+            + b"><f>TODAY()</f><v>"
+            + date_cell.group(2)
+            + b"</v></c>"
+        },
+    )
+    mapping = {"text": "内容", "occurred_at": "日期", "amount": "金额"}
+    summary = do_import(
+        world.om, data, mapping, channel="sales_report", filename="s.xlsx", workers=workers
+    )
+    assert (summary.created, summary.rejected) == (1, [])
+    [voice] = voices()
+    assert voice.text == '=HYPERLINK("http://x","y")'
+    assert voice.occurred_at == datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
+    assert voice.details == {"amount": "300"}
+
+
+def test_a_formula_without_a_computed_value_is_its_text_everywhere(world):
+    data = xlsx_bytes([["内容", "金额"], ["退货", "=A9*2"]])
+    summary = do_import(world.om, data, {"text": "内容", "amount": "金额"}, filename="s.xlsx")
+    assert summary.created == 1 and voices()[0].details == {"amount": "=A9*2"}
+
+
+def test_formula_cells_travel_to_the_row_building_processes():
+    cell = Formula("=A1*2", 300)
+    again = pickle.loads(pickle.dumps(cell))  # noqa: S301 (our own bytes, as the pool sends them)
+    assert (type(again), again, again.computed) == (Formula, "=A1*2", 300)
+    assert cell_text(cell) == "=A1*2" and type(cell_text(cell)) is str
 
 
 def test_xlsx_with_excel_dates_numbers_and_details(world):

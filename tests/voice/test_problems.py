@@ -17,6 +17,8 @@ PARAMS = {
     "unknown_field": {"choices": "batch, model"},
     "unknown_channel": {"choices": "hotline, web"},
     "malformed_record": {"detail": "line contains NUL"},
+    "other_office": {"customer_office": "SH", "office": "GZ"},
+    "control_character": {"char": "U+0000"},
 }
 
 

@@ -188,6 +188,20 @@ def test_an_unknown_office_code_shows_the_chooser(client, offices):
     assert voices()[0].office.code == "SH"
 
 
+def test_control_characters_a_customer_cannot_see_are_dropped_not_refused(client, offices):
+    """On either engine: PostgreSQL text cannot hold NUL, and a customer can neither see nor
+    remove what a paste carried in, so the page drops them (as survey answers do)."""
+    response = submit(
+        client, text="网关\x00掉线\x0b\n第二行", office="SH", name="王\x00先生", email=""
+    )
+    assert response.status_code == 302
+    [voice] = voices()
+    assert voice.text == "网关掉线\n第二行" and voice.contact_name == "王先生"
+    # nothing but control characters is no text
+    response = submit(client, text="\x00\x01", office="SH")
+    assert response.status_code == 200 and len(voices()) == 1
+
+
 def test_script_in_the_text_is_stored_as_typed_and_shown_escaped(client, offices):
     text = '<script>alert("x")</script> 设备&配件'
     # an invalid e-mail sends the form back with the text in it

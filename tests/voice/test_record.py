@@ -91,6 +91,39 @@ def test_another_offices_customer_or_office_is_unknown(world):
     assert err.value.fields == {"office": "unknown office"}
 
 
+def test_a_customer_is_not_filed_into_another_office(world, make_office):
+    """A manager of several offices names a customer of one and another office: refused on
+    `customer_id`, whatever the actor may see, and nothing is stored."""
+    hz = make_office("HZ", region=world.east)  # the regional manager covers SH and HZ
+    for actor, office in ((world.rm, "HZ"), (world.qa, "GZ"), (world.qa, "gz")):
+        with pytest.raises(ValidationFailed) as err:
+            record_voice(
+                actor=actor,
+                channel="hotline",
+                text="客户投诉",
+                customer_id=world.customer.id,
+                office_code=office,
+            )
+        assert err.value.fields == {
+            "customer_id": f"a customer of office SH, not of {office.upper()}"
+        }
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voice)) == 0
+    # the customer's own office, named or not, is fine
+    named = record_voice(
+        actor=world.rm,
+        channel="hotline",
+        text="客户投诉",
+        customer_id=world.customer.id,
+        office_code="sh",
+    )
+    assert named.office_id == world.sh.id
+    # without a customer, any office in scope
+    assert (
+        record_voice(actor=world.rm, channel="web", text="x", office_code="HZ").office_id == hz.id
+    )
+
+
 def test_the_public_page_may_file_into_any_office_without_an_actor(world):
     voice = record_voice(actor=None, channel="web", text="网站很好用", office_code="GZ")
     assert voice.office_id == world.gz.id and voice.created_by_id is None

@@ -132,6 +132,17 @@ def test_quick_form_errors_and_nothing_half_written(client, world, login_as, pos
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Voice)) == 0
 
 
+def test_quick_form_refuses_a_customer_of_another_office(client, world, login_as, post_form):
+    login_as(world.qa)
+    data = {"channel": "hotline", "customer_id": str(world.customer.id), "office": "GZ"}
+    response = post_form("/voices/new?lang=en", {**data, "text": "上海的客户"})
+    assert response.status_code == 422
+    assert "a customer of office SH, not of GZ" in response.get_data(as_text=True)
+    response = post_form("/voices/new?lang=zh", {**data, "text": "上海的客户"})
+    assert "该客户属于代表处 SH，不属于 GZ" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Voice)) == 0
+
+
 def test_forms_need_csrf(client, world, login_as):
     v = voice(world)
     login_as(world.agent)

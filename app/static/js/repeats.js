@@ -1,12 +1,15 @@
-// Likely repeats of what is being typed, on the voice quick form and on the hotline screen.
-// It asks /voices/repeats with the text, customer, category and office known so far, and shows
-// each candidate with "dismiss" (and, on the voice form, "link": the new voice will be saved as
-// a repeat of it). Everything user-written goes on the page with textContent, never as HTML.
+// Likely repeats of what is being typed, on the voice quick form (data-mode="form") and on the
+// hotline screen (data-mode="intake"). It asks /voices/repeats with the text, customer, category
+// and office known so far, and shows each candidate with "link" (the new voice or issue will be
+// saved as a repeat of it) and "dismiss"; both go in the form's hidden fields repeat_target and
+// dismissed, and are stored with the record. Everything user-written goes on the page with
+// textContent, never as HTML.
 (function () {
   "use strict";
   var panel = document.getElementById("repeat-panel");
   if (!panel) { return; }
   var form = panel.dataset.mode === "form";
+  var linkable = form || panel.dataset.mode === "intake";
   var list = document.getElementById("repeat-list");
   var empty = document.getElementById("repeat-empty");
   var words = document.getElementById("repeat-labels").dataset;
@@ -36,7 +39,7 @@
       li.appendChild(a);
       if (item.status) { li.appendChild(text("span", " · " + item.status)); }
       li.appendChild(text("span", " · " + item.text));
-      if (form) {
+      if (linkable && targetInput) {
         var link = text("button", words.link, "btn repeat-link"); link.type = "button";
         link.addEventListener("click", function () { choose(item); });
         li.appendChild(link);
@@ -74,6 +77,15 @@
       .then(function (r) { return r.ok ? r.json() : { items: [] }; })
       .then(function (data) { items = data.items; render(); })
       .catch(function () {});
+  }
+
+  // a form shown again after an error keeps its hidden fields: so does the panel
+  if (dismissedInput && dismissedInput.value) {
+    dismissedInput.value.split(",").forEach(function (k) { if (k) { dismissed[k] = true; } });
+  }
+  if (targetInput && targetInput.value && chosen) {
+    var kept = targetInput.value.split(":");
+    choose({ kind: kept[0], id: kept[1], label: targetInput.value });
   }
 
   // the customer and the category may change without an input event (picked from a list)
