@@ -30,6 +30,7 @@ from app.extensions import db
 from app.issues import labels, queries, services, workflow
 from app.issues.forms import ActionForm, ContactForm, EditForm, FilterForm, IntakeForm, NoteForm
 from app.issues.models import Category, Issue, RootCause
+from app.issues.sla_policy import time_left_of
 from app.warnings import labels as warning_labels
 from app.warnings import queries as warning_queries
 
@@ -130,16 +131,18 @@ def index() -> Any:
 
 
 def _row(issue: Issue, now: datetime) -> dict[str, Any]:
-    open_ = issue.status in queries.OPEN
-    due = issue.resolve_due_at
+    # business time from the office's calendar, not wall-clock hours: a deadline on Monday
+    # morning seen on Friday evening is a few working hours away, not 60 hours
+    left = time_left_of(issue, now)
     return {
         "issue": issue,
         "status": str(labels.STATUS[issue.status]),
         "priority": str(labels.PRIORITY[issue.priority]),
         "category": labels.localized(issue.category),
-        "overdue": open_ and due < now,
-        "hours_left": round((due - now).total_seconds() / 3600, 1) if open_ else None,
-        "due_local": due.astimezone(ZoneInfo(issue.office.timezone)),
+        "overdue": left is not None and left.overdue,
+        "left": left,
+        "left_text": labels.describe_time_left(left) if left else None,
+        "due_local": left.due_at.astimezone(ZoneInfo(issue.office.timezone)) if left else None,
     }
 
 
