@@ -42,6 +42,8 @@ CONTACT_CHANNEL = {
     "chat": _l("Chat"),
     "other": _l("Other"),
 }
+# a contact's direction, as the caller panel shows it
+DIRECTION = {"in": _l("From the customer"), "out": _l("To the customer")}
 ACTION = {
     "handle": _l("Take / assign"),
     "wait": _l("Wait on customer"),

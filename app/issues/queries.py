@@ -302,3 +302,84 @@ def sla_clocks(issue: Issue, now: datetime) -> list[TargetClock]:
     """The two clocks as a list, for pages that show one box per target."""
     clock = sla_clock(issue, now)
     return [clock.response, clock.resolution]
+
+
+# --- the hotline screen's caller panel --------------------------------------------------------
+
+SNIPPET = 80  # characters of a contact's text in the caller panel
+PANEL_OPEN = 10  # open issues listed beside the form; the customer page has the rest
+PANEL_RATINGS = 5
+PANEL_CONTACTS = 5
+
+
+@dataclass(frozen=True)
+class RecentContact:
+    at: datetime
+    direction: str  # in | out
+    channel: str
+    text: str  # the start of what was said (SNIPPET characters, then "…")
+    issue_id: int
+    issue_number: str
+
+
+@dataclass(frozen=True)
+class Rated:
+    issue_id: int
+    issue_number: str
+    rating: int
+
+
+@dataclass
+class CallerHistory:
+    open_issues: list[Issue]  # with their office loaded, for the SLA calendar
+    ratings: list[Rated]
+    contacts: list[RecentContact]
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET else text[:SNIPPET] + "…"
+
+
+def caller_history(scope: Scope, customer_id: int) -> CallerHistory:
+    """What the agent sees of a caller while the phone rings, in three small queries whatever
+    the customer's history: their open issues (newest first), the last
+    ratings, and the last exchanges logged on their issues. Only issues of offices in `scope`
+    count: a customer's issue may be another office's (intake can name the office)."""
+    mine = sa.and_(Issue.customer_id == customer_id, scope.office_filter(Issue.office_id))
+    open_issues = list(
+        db.session.scalars(
+            sa.select(Issue)
+            .where(mine, Issue.status.in_(OPEN))
+            .options(joinedload(Issue.office))
+            .order_by(Issue.id.desc())
+            .limit(PANEL_OPEN)
+        )
+    )
+    ratings = [
+        Rated(issue_id, number, rating or 0)
+        for issue_id, number, rating in db.session.execute(
+            sa.select(Issue.id, Issue.number, Issue.rating)
+            .where(mine, Issue.rating.is_not(None))
+            .order_by(Issue.id.desc())
+            .limit(PANEL_RATINGS)
+        )
+    ]
+    contacts = [
+        RecentContact(at, direction, channel, _snippet(text), issue_id, number)
+        for at, direction, channel, text, issue_id, number in db.session.execute(
+            sa.select(
+                IssueContact.at,
+                IssueContact.direction,
+                IssueContact.channel,
+                # a contact can be pages long: only its start leaves the database
+                sa.func.substr(IssueContact.text, 1, SNIPPET + 1),
+                Issue.id,
+                Issue.number,
+            )
+            .join(Issue, Issue.id == IssueContact.issue_id)
+            .where(mine)
+            .order_by(IssueContact.at.desc(), IssueContact.id.desc())
+            .limit(PANEL_CONTACTS)
+        )
+    ]
+    return CallerHistory(open_issues, ratings, contacts)

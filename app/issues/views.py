@@ -31,6 +31,7 @@ from app.issues import labels, queries, services, workflow
 from app.issues.forms import ActionForm, ContactForm, EditForm, FilterForm, IntakeForm, NoteForm
 from app.issues.models import Category, Issue, RootCause
 from app.issues.sla_policy import time_left_of
+from app.voice.queries_timeline import recent_voices
 from app.warnings import labels as warning_labels
 from app.warnings import queries as warning_queries
 
@@ -161,9 +162,7 @@ def _intake_form(**kwargs: Any) -> IntakeForm:
 def _local_aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    office = current_user.office
-    tz = office.timezone if office else current_app.config["TIMEZONE"]
-    return value.replace(tzinfo=ZoneInfo(tz))
+    return value.replace(tzinfo=ZoneInfo(_viewer_timezone()))
 
 
 def _apply_errors(form: Any, exc: ValidationFailed) -> None:
@@ -233,11 +232,14 @@ def _intake_customer(form: IntakeForm) -> int:
 
 @bp.get("/customer-panel/<int:customer_id>.json")
 def customer_panel(customer_id: int) -> Any:
-    """What the agent sees beside the form: open issues, last ratings, recent contacts."""
-    customer = customer_queries.get_customer(_scope(), customer_id)
-    recent = db.session.scalars(
-        sa.select(Issue).where(Issue.customer_id == customer.id).order_by(Issue.id.desc()).limit(20)
-    ).all()
+    """What the agent sees beside the form: open issues with their time left, last ratings,
+    recent contacts and voices, warnings. User text goes out as typed; the page puts it in
+    with textContent."""
+    scope = _scope()
+    customer = customer_queries.get_customer(scope, customer_id)
+    history = queries.caller_history(scope, customer.id)
+    now = utcnow()
+    zone = ZoneInfo(_viewer_timezone())
     return jsonify(
         {
             "id": customer.id,
@@ -246,17 +248,34 @@ def customer_panel(customer_id: int) -> Any:
             "tier": customer.tier,
             "phones": [p.number for p in customer.phones],
             "url": url_for("customers.detail", customer_id=customer.id),
-            "open_issues": [
+            "open_issues": [_panel_issue(i, now) for i in history.open_issues],
+            "ratings": [{"number": r.issue_number, "rating": r.rating} for r in history.ratings],
+            "recent_contacts": [
                 {
-                    "number": i.number,
-                    "title": i.title,
-                    "status": str(labels.STATUS[i.status]),
-                    "url": url_for("issues.detail", issue_id=i.id),
+                    "at": c.at.isoformat(),
+                    "at_local": _local_text(c.at, zone),
+                    "direction": c.direction,
+                    "direction_label": str(labels.DIRECTION[c.direction]),
+                    "channel": c.channel,
+                    "channel_label": str(labels.CONTACT_CHANNEL.get(c.channel, c.channel)),
+                    "text": c.text,
+                    "issue_number": c.issue_number,
+                    "issue_url": url_for("issues.detail", issue_id=c.issue_id),
                 }
-                for i in recent
-                if i.status in queries.OPEN
+                for c in history.contacts
             ],
-            "ratings": [{"number": i.number, "rating": i.rating} for i in recent if i.rating][:5],
+            "recent_voices": [
+                {
+                    "at": v["occurred_at"],
+                    "at_local": _local_text(datetime.fromisoformat(v["occurred_at"]), zone),
+                    "channel": v["channel"],
+                    "channel_label": str(labels.CHANNEL.get(v["channel"], v["channel"])),
+                    "text": v["text"],
+                    "reference": v["reference"],
+                    "url": url_for("voice.detail", voice_id=v["id"]),
+                }
+                for v in recent_voices(scope, customer.id, limit=PANEL_VOICES)
+            ],
             # a customer at risk is calling: the agent should know before answering
             "warnings": [
                 {
@@ -268,6 +287,38 @@ def customer_panel(customer_id: int) -> Any:
             ],
         }
     )
+
+
+PANEL_VOICES = 3
+
+
+def _viewer_timezone() -> str:
+    office = current_user.office
+    return str(office.timezone) if office else str(current_app.config["TIMEZONE"])
+
+
+def _local_text(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _panel_issue(issue: Issue, now: datetime) -> dict[str, Any]:
+    left = time_left_of(issue, now)
+    return {
+        "number": issue.number,
+        "title": issue.title,
+        "status": str(labels.STATUS[issue.status]),
+        "url": url_for("issues.detail", issue_id=issue.id),
+        "time_left": None
+        if left is None
+        else {
+            "target": left.target,
+            "due_at": left.due_at.isoformat(),
+            "minutes": left.minutes,
+            "overdue": left.overdue,
+            "paused": left.paused,
+            "text": labels.describe_time_left(left),
+        },
+    }
 
 
 # --- the issue page ---------------------------------------------------------------------------

@@ -153,3 +153,22 @@ def test_queue_page_computes_time_left_without_a_query_per_row(
         html = client.get("/issues/?view=open").get_data(as_text=True)
     assert html.count('class="time-left') == 8
     assert len(eight) == len(three)
+
+
+def test_caller_panel_shows_time_left_on_open_issues(client, world, login_as, holiday):
+    login_as(world.agent)
+    data = client.get(f"/issues/customer-panel/{world.customer.id}.json").get_json()
+    shown = {
+        i["title"]: (
+            i["time_left"]["target"],
+            i["time_left"]["minutes"],
+            i["time_left"]["overdue"],
+            i["time_left"]["paused"],
+        )
+        for i in data["open_issues"]
+    }
+    assert shown == EXPECTED
+    texts = {i["title"]: i["time_left"]["text"] for i in data["open_issues"]}
+    assert texts["等待客户的问题"] == "解决时限：已暂停，剩余 43 小时"
+    due = {i["title"]: i["time_left"]["due_at"] for i in data["open_issues"]}
+    assert datetime.fromisoformat(due["无人回应的问题"]) == at(2, 14, 12)

@@ -1,6 +1,6 @@
-// The hotline screen: find the caller as you type (caller_search.js), see their
-// open issues and last ratings, and submit with Ctrl+Enter. Everything user-written is put
-// on the page with textContent, never as HTML.
+// The hotline screen: find the caller as you type (caller_search.js), see their open issues
+// with the working time left, recent contacts and voices and last ratings, and submit with
+// Ctrl+Enter. Everything user-written is put on the page with textContent, never as HTML.
 (function () {
   "use strict";
   var input = document.getElementById("caller-search");
@@ -10,19 +10,48 @@
 
   function text(tag, value) { var el = document.createElement(tag); el.textContent = value; return el; }
 
+  function fill(id, items, render) {
+    var list = document.getElementById(id);
+    list.innerHTML = "";
+    items.forEach(function (item) { list.appendChild(render(item)); });
+    if (!items.length) { list.appendChild(text("li", "—")); }
+  }
+  function link(label, href) { var a = text("a", label); a.href = href; return a; }
+  function timeLeft(t) {
+    var span = text("span", t.text);
+    span.className = "time-left" + (t.overdue ? " late" : "") + (t.paused ? " paused" : "");
+    span.dataset.target = t.target;
+    span.dataset.minutes = String(t.overdue ? -t.minutes : t.minutes);
+    return span;
+  }
+
   function showPanel(data) {
     document.getElementById("caller-panel-empty").hidden = true;
     document.getElementById("caller-panel-body").hidden = false;
-    var open = document.getElementById("caller-open"), ratings = document.getElementById("caller-ratings");
-    open.innerHTML = ""; ratings.innerHTML = "";
-    data.open_issues.forEach(function (i) {
-      var li = document.createElement("li"), a = text("a", i.number);
-      a.href = i.url; li.appendChild(a); li.appendChild(text("span", " " + i.title + " · " + i.status));
-      open.appendChild(li);
+    fill("caller-open", data.open_issues, function (i) {
+      var li = document.createElement("li");
+      li.appendChild(link(i.number, i.url));
+      li.appendChild(text("span", " " + i.title + " · " + i.status + " "));
+      if (i.time_left) { li.appendChild(timeLeft(i.time_left)); }
+      return li;
     });
-    if (!data.open_issues.length) { open.appendChild(text("li", "—")); }
-    data.ratings.forEach(function (r) { ratings.appendChild(text("li", r.number + ": " + "★".repeat(r.rating))); });
-    if (!data.ratings.length) { ratings.appendChild(text("li", "—")); }
+    fill("caller-contacts", data.recent_contacts || [], function (c) {
+      var li = document.createElement("li"), arrow = text("span", c.direction === "out" ? "→ " : "← ");
+      arrow.title = c.direction_label;
+      li.appendChild(text("span", c.at_local + " ")).className = "when";
+      li.appendChild(arrow);
+      li.appendChild(text("span", c.channel_label + " · " + c.text + " · "));
+      li.appendChild(link(c.issue_number, c.issue_url));
+      return li;
+    });
+    fill("caller-voices", data.recent_voices || [], function (v) {
+      var li = document.createElement("li");
+      li.appendChild(text("span", v.at_local + " ")).className = "when";
+      li.appendChild(text("span", v.channel_label + " · " + v.text + " · "));
+      li.appendChild(link(v.reference, v.url));
+      return li;
+    });
+    fill("caller-ratings", data.ratings, function (r) { return text("li", r.number + ": " + "★".repeat(r.rating)); });
     var risk = document.getElementById("caller-risk");
     risk.innerHTML = "";
     (data.warnings || []).forEach(function (w) {
