@@ -20,7 +20,12 @@ from app.db import utcnow
 from app.extensions import db
 from app.issues import sla, workflow
 from app.issues.models import Category, Escalation, Issue, IssueContact, IssueNote
-from app.issues.sla_policy import pauses_of, resolve_clock_start, sla_calendar_for
+from app.issues.sla_policy import (
+    pauses_of,
+    resolve_clock_start,
+    sla_calendar_for,
+    time_left_of,
+)
 from app.org.models import Office, Region
 
 OPEN = [s.value for s in workflow.OPEN_STATUSES]
@@ -302,6 +307,20 @@ def sla_clocks(issue: Issue, now: datetime) -> list[TargetClock]:
     """The two clocks as a list, for pages that show one box per target."""
     clock = sla_clock(issue, now)
     return [clock.response, clock.resolution]
+
+
+def time_left_by_id(scope: Scope, ids: list[int], now: datetime) -> dict[int, sla.TimeLeft]:
+    """Time left on each open issue among `ids` (a page of some other list, such as the
+    customer's history), in one query for the page."""
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Issue)
+        .where(Issue.id.in_(ids), Issue.status.in_(OPEN), scope.office_filter(Issue.office_id))
+        .options(joinedload(Issue.office))
+    )
+    found = {issue.id: time_left_of(issue, now) for issue in rows}
+    return {issue_id: left for issue_id, left in found.items() if left is not None}
 
 
 # --- the hotline screen's caller panel --------------------------------------------------------

@@ -67,6 +67,7 @@ def holiday(world, monkeypatch):
     )
     db.session.commit()
     monkeypatch.setattr("app.issues.views.utcnow", lambda: NOW)
+    monkeypatch.setattr("app.customers.views.utcnow", lambda: NOW)
     return h
 
 
@@ -86,10 +87,10 @@ def test_time_left_of_an_issue(holiday):
     assert time_left_of(holiday.resolved, NOW) is None
 
 
-def _time_left_cells(html):
+def _time_left_cells(html, row_pattern=r"<tr[^>]*>(.*?)</tr>"):
     """title → (target, minutes, classes, text) of each row's time-left cell."""
     cells = {}
-    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S):
+    for row in re.findall(row_pattern, html, re.S):
         cell = re.search(
             r'<span class="time-left([^"]*)" data-target="(\w+)" data-minutes="(-?\d+)"[^>]*>'
             r"([^<]*)</span>",
@@ -172,3 +173,38 @@ def test_caller_panel_shows_time_left_on_open_issues(client, world, login_as, ho
     assert texts["等待客户的问题"] == "解决时限：已暂停，剩余 43 小时"
     due = {i["title"]: i["time_left"]["due_at"] for i in data["open_issues"]}
     assert datetime.fromisoformat(due["无人回应的问题"]) == at(2, 14, 12)
+
+
+def test_customer_page_shows_time_left_on_the_customers_open_issues(
+    client, world, login_as, holiday, count_queries
+):
+    login_as(world.agent)
+    url = f"/customers/{world.customer.id}"
+    html = client.get(url).get_data(as_text=True)
+    cells = _time_left_cells(html, r'<li class="tl-issue">(.*?)</li>')
+    assert cells == {
+        "无人回应的问题": ("response", -360, ["late"], "响应时限：已逾期 6 小时"),
+        "处理中的问题": ("resolution", 2100, [], "解决时限：剩余 35 小时"),
+        "等待客户的问题": ("resolution", 2580, ["paused"], "解决时限：已暂停，剩余 43 小时"),
+        "已解决的问题": None,
+    }
+    # the deadline in office time, for the tooltip
+    assert 'title="到期 2026-02-14 12:00"' in html
+    with count_queries() as four:
+        client.get(url)
+    for k in range(4):
+        services.accept_issue(
+            actor=world.agent,
+            customer_id=world.customer.id,
+            title=f"再来一个 {k}",
+            description="",
+            channel="hotline",
+            category="billing",
+            priority="high",
+            received_at=FRIDAY,
+            now=FRIDAY,
+        )
+    db.session.commit()
+    with count_queries() as eight:
+        assert client.get(url).get_data(as_text=True).count('class="time-left') == 7
+    assert len(eight) == len(four)
