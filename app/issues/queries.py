@@ -19,6 +19,7 @@ from app.customers.queries import escape_like, prefix_range
 from app.db import utcnow
 from app.extensions import db
 from app.issues import sla, workflow
+from app.issues.inputs import OWNER_ROLES
 from app.issues.models import Category, Escalation, Issue, IssueContact, IssueNote
 from app.issues.sla_policy import (
     pauses_of,
@@ -143,6 +144,26 @@ def list_issues(
         joinedload(Issue.office),
     )
     return keyset_page(stmt, order=[Issue.id], key=lambda i: [i.id], limit=limit, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: int
+    name: str
+    office_code: str
+    active: bool
+
+
+def list_owners(scope: Scope) -> list[Owner]:
+    """The people who can own issues (handlers, office managers) in the offices of `scope`,
+    by office and name; deactivated ones too, since their issues still wait for someone."""
+    rows = db.session.execute(
+        sa.select(User.id, User.name, Office.code, User.active)
+        .join(Office, Office.id == User.office_id)
+        .where(User.role.in_(OWNER_ROLES), scope.office_filter(User.office_id))
+        .order_by(Office.code, User.name, User.id)
+    )
+    return [Owner(*row) for row in rows]
 
 
 # --- one issue: its history, notes, contacts, escalations --------------------------------------

@@ -78,7 +78,8 @@ def _owners(issue: Issue) -> list[tuple[str, str]]:
 
 
 def _filters_for(view: str, form: FilterForm) -> queries.IssueFilters:
-    f = queries.IssueFilters(tz=current_app.config["TIMEZONE"])
+    # calendar days of the viewer's office: "received on the 5th" is the 5th in Shanghai
+    f = queries.IssueFilters(tz=_viewer_timezone())
     if view == "open":
         f.status = queries.OPEN
     elif view == "mine":
@@ -98,9 +99,29 @@ def _filters_for(view: str, form: FilterForm) -> queries.IssueFilters:
     f.priority = form.priority.data or None
     f.category = form.category.data or None
     f.channel = form.channel.data or None
-    f.owner_id = form.owner.data or f.owner_id
+    owner = form.valid("owner")
+    f.owner_id = int(owner) if owner else f.owner_id
+    f.created_from = form.valid("received_from")
+    f.created_to = form.valid("received_to")
     f.q = (form.q.data or "").strip() or None
     return f
+
+
+def _owner_choices(scope: Scope) -> list[tuple[str, str]]:
+    """The owners of the viewer's scope for the queue's filter; the office code only when
+    the scope spans several offices, "inactive" for people who left."""
+    owners = queries.list_owners(scope)
+    several = len({o.office_code for o in owners}) > 1
+    inactive = _("Inactive")
+    return [
+        (
+            str(o.id),
+            o.name
+            + (f" · {o.office_code}" if several else "")
+            + ("" if o.active else f" ({inactive})"),
+        )
+        for o in owners
+    ]
 
 
 @bp.get("/")
@@ -108,17 +129,19 @@ def index() -> Any:
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
+    scope = _scope()
     form = FilterForm(
         request.args,
         statuses=labels.pairs(labels.STATUS),
         priorities=labels.pairs(labels.PRIORITY),
         categories=_categories(),
         channels=labels.pairs(labels.CHANNEL),
+        owners=_owner_choices(scope),
     )
     form.validate()
     now = utcnow()
     page = queries.list_issues(
-        _scope(),
+        scope,
         _filters_for(view, form),
         limit=PAGE_SIZE,
         cursor=request.args.get("cursor") or None,
