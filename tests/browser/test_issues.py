@@ -24,47 +24,106 @@ def sign_out(page):
     page.context.clear_cookies()
 
 
+def _focus_is(page, element_id):
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id", arg=element_id
+    )
+
+
 def test_agent_logs_calls_by_keyboard_alone(page, world):
+    """After the page loads, only keys: the locators below wait and read, they never click,
+    fill or focus."""
+    earlier = services.accept_issue(
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="上次的问题",
+        description="",
+        channel="hotline",
+        category="billing",
+        priority="normal",
+    )
+    services.log_contact(
+        actor=world.agent,
+        issue_id=earlier.id,
+        direction="in",
+        channel="phone",
+        text="客户上周来电催促",
+    )
+    db.session.commit()
     sign_in(page, "agent@sh.example.com")
     page.goto("/issues/new")
     # autofocus can land just after the load event; keys typed before it would go nowhere
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.id === 'caller-search'"
-    )
+    _focus_is(page, "caller-search")
+    hints = page.locator("#shortcuts").inner_text()
+    assert all(key in hints for key in ("F2", "Alt+N", "新建客户", "Enter", "Ctrl+Enter"))
     kb = page.keyboard
-    # a known caller: the search box has focus; type part of the phone, Enter picks
+
+    # a known caller: part of the phone, Enter picks; the panel shows their recent contacts
     kb.type("13800")
     page.locator("#caller-suggestions li").first.wait_for()
     kb.press("Enter")
     page.locator("#caller-chosen").wait_for()
     assert "张伟" in page.locator("#caller-chosen").inner_text()
-    kb.type("设备无法开机")  # focus moved to the title
-    kb.press("Tab")
+    page.locator("#caller-contacts li", has_text="客户上周来电催促").wait_for()
+    assert earlier.number in page.locator("#caller-open").inner_text()
+    _focus_is(page, "title")
+    kb.type("设备无法开机")
+    kb.press("Enter")  # on to the description, not a half-filled submit
+    _focus_is(page, "description")
     kb.type("通电后指示灯不亮")
     with page.expect_navigation():
-        kb.press("Control+Enter")
-    number = page.locator("#last-issue .issue-number").inner_text()
-    assert re.fullmatch(r"SH-\d{4}-000001", number)
+        kb.press("Control+Enter")  # submit, and the next call starts
+    assert page.locator("#last-issue .issue-number").inner_text() == "SH-2026-000002"
 
-    # an unknown caller: F2 back to the search, then create the customer inline
-    kb.press("F2")
+    # an unknown caller: nobody matches, so the search offers only "new customer"; Enter
+    # opens the inline form with the typed name, and Enter walks on to the title
+    _focus_is(page, "caller-search")
     kb.type("赵敏")
-    page.locator("#new-customer summary").focus()
+    page.locator("#caller-suggestions li.create.active", has_text="新建客户").wait_for()
     kb.press("Enter")
-    page.locator("#new_customer_name").focus()
-    kb.type("赵敏")
-    kb.press("Tab")
+    _focus_is(page, "new_customer_name")
+    assert page.locator("#new_customer_name").input_value() == "赵敏"
+    kb.press("Enter")
+    _focus_is(page, "new_customer_phone")
     kb.type("186 1234 5678")
-    kb.press("Tab")
+    kb.press("Enter")
     kb.type("宁波港务")
-    page.locator("#title").focus()
+    kb.press("Enter")
+    _focus_is(page, "title")
     kb.type("发货延迟")
     with page.expect_navigation():
         kb.press("Control+Enter")
-    assert page.locator("#last-issue .issue-number").inner_text().endswith("000002")
-    db.session.expire_all()
+    assert page.locator("#last-issue .issue-number").inner_text() == "SH-2026-000003"
+
+    # Alt+N straight from the search: a typed number goes to the phone field
+    _focus_is(page, "caller-search")
+    kb.type("139 1111 2222")
+    kb.press("Alt+N")
+    _focus_is(page, "new_customer_name")
+    assert page.locator("#caller-suggestions").is_hidden()
+    assert page.locator("#new_customer_phone").input_value() == "139 1111 2222"
+    kb.type("钱七")
+    kb.press("Tab")  # Tab works as well: phone, company, then the title
+    kb.press("Tab")
+    kb.press("Tab")
+    _focus_is(page, "title")
+    kb.type("咨询合作事宜")
+    with page.expect_navigation():
+        kb.press("Control+Enter")
+    assert page.locator("#last-issue .issue-number").inner_text() == "SH-2026-000004"
+
+    db.session.rollback()  # end the test's read snapshot: the server has written since
     issues = db.session.scalars(sa.select(Issue).order_by(Issue.id)).all()
-    assert [i.customer.name for i in issues] == ["张伟", "赵敏"]
+    assert [(i.customer.name, i.title) for i in issues] == [
+        ("张伟", "上次的问题"),
+        ("张伟", "设备无法开机"),
+        ("赵敏", "发货延迟"),
+        ("钱七", "咨询合作事宜"),
+    ]
+    assert issues[1].description == "通电后指示灯不亮"
+    assert [p.number for p in issues[2].customer.phones] == ["18612345678"]
+    assert issues[2].customer.company == "宁波港务"
+    assert [p.number for p in issues[3].customer.phones] == ["13911112222"]
 
 
 def _act(page, label):
