@@ -178,6 +178,49 @@ def test_handle_wait_resume_resolve_then_rate(page, world):
     assert "已关闭并评价" in timeline and "已重新打开" in timeline
 
 
+def test_agent_closes_with_a_good_rating(page, world):
+    issue = services.accept_issue(
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="发票金额有误",
+        description="",
+        channel="hotline",
+        category="billing",
+        priority="normal",
+    )
+    services.handle_issue(actor=world.handler, issue_id=issue.id)
+    services.resolve_issue(
+        actor=world.handler,
+        issue_id=issue.id,
+        resolution="已重开发票",
+        root_cause="process",
+        responsible="财务部",
+    )
+    db.session.commit()
+    sign_in(page, "agent@sh.example.com")
+    page.goto(f"/issues/{issue.id}")
+    details = _act(page, "关闭并评价")
+    details.locator("input[name=rating][value='4']").check()
+    details.locator("textarea[name=comment]").fill("处理及时")
+    details.locator("input[name=callback]").check()
+    _submit(page, details.locator("button"))
+    badges = page.locator(".badges").inner_text()
+    assert "已关闭" in badges and "已重新打开" not in badges  # 4 of 5 closes it for good
+    assert "★★★★☆" in page.locator(".facts").inner_text()
+    timeline = page.locator("#timeline").inner_text()
+    assert "已关闭并评价" in timeline and "已重新打开" not in timeline
+    # closed: nothing left to do here but reopen
+    assert page.locator("details.action summary").all_inner_texts() == ["重新打开"]
+    db.session.rollback()  # end the test's read snapshot: the server has written since
+    closed = db.session.get(Issue, issue.id)
+    assert (closed.status, closed.rating, closed.rating_comment, closed.callback_done) == (
+        "closed",
+        4,
+        "处理及时",
+        True,
+    )
+
+
 def test_stale_edit_shows_the_conflict(page, world):
     issue = services.accept_issue(
         actor=world.agent,
