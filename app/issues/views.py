@@ -263,7 +263,7 @@ def customer_panel(customer_id: int) -> Any:
     history = queries.caller_history(scope, customer.id)
     now = utcnow()
     zone = ZoneInfo(_viewer_timezone())
-    return jsonify(
+    response = jsonify(
         {
             "id": customer.id,
             "name": customer.name,
@@ -310,6 +310,10 @@ def customer_panel(customer_id: int) -> Any:
             ],
         }
     )
+    # names, titles and contacts go out as typed, markup included: never let a browser sniff
+    # this answer into an HTML page
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 PANEL_VOICES = 3

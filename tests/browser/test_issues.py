@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 
+from app.customers.services import create_customer
 from app.extensions import db
 from app.issues import services
 from app.issues.models import Issue
@@ -124,6 +125,45 @@ def test_agent_logs_calls_by_keyboard_alone(page, world):
     assert [p.number for p in issues[2].customer.phones] == ["18612345678"]
     assert issues[2].customer.company == "宁波港务"
     assert [p.number for p in issues[3].customer.phones] == ["13911112222"]
+
+
+def test_caller_panel_shows_typed_markup_as_text(page, world):
+    name, title, said = (
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(2)</script>",
+        "<svg onload=alert(3)>",
+    )
+    customer = create_customer(
+        actor=world.agent, name=name, office_code=None, phones=["13700137000"]
+    )
+    issue = services.accept_issue(
+        actor=world.agent,
+        customer_id=customer.id,
+        title=title,
+        description="",
+        channel="hotline",
+        category="billing",
+        priority="normal",
+    )
+    services.log_contact(
+        actor=world.agent, issue_id=issue.id, direction="in", channel="phone", text=said
+    )
+    db.session.commit()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, "agent@sh.example.com")
+    page.goto("/issues/new")
+    _focus_is(page, "caller-search")
+    page.keyboard.type("13700")
+    page.locator("#caller-suggestions li", has_text=name).wait_for()
+    page.keyboard.press("Enter")
+    page.locator("#caller-contacts li", has_text=said).wait_for()
+    assert title in page.locator("#caller-open").inner_text()
+    assert name in page.locator("#caller-chosen").inner_text()
+    injected = page.locator(
+        "#intake-form img, #caller-panel img, svg, iframe, #caller-panel script"
+    )
+    assert injected.count() == 0 and dialogs == []
 
 
 def _act(page, label):
