@@ -350,6 +350,7 @@ SNIPPET = 80  # characters of a contact's text in the caller panel
 PANEL_OPEN = 10  # open issues listed beside the form; the customer page has the rest
 PANEL_RATINGS = 5
 PANEL_CONTACTS = 5
+PANEL_VOICES = 3  # the voice domain's recent_voices, beside the contacts
 
 
 @dataclass(frozen=True)

@@ -297,7 +297,7 @@ def customer_panel(customer_id: int) -> Any:
                     "reference": v["reference"],
                     "url": url_for("voice.detail", voice_id=v["id"]),
                 }
-                for v in recent_voices(scope, customer.id, limit=PANEL_VOICES)
+                for v in recent_voices(scope, customer.id, limit=queries.PANEL_VOICES)
             ],
             # a customer at risk is calling: the agent should know before answering
             "warnings": [
@@ -314,9 +314,6 @@ def customer_panel(customer_id: int) -> Any:
     # this answer into an HTML page
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-PANEL_VOICES = 3
 
 
 def _viewer_timezone() -> str:
