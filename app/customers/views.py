@@ -28,8 +28,11 @@ from app.core.scoping import Scope
 from app.customers import queries, services
 from app.customers.forms import CustomerForm
 from app.customers.models import Customer
+from app.db import utcnow
 from app.extensions import db
 from app.issues import labels as issue_labels
+from app.issues import queries as issue_queries
+from app.issues.sla import TimeLeft
 from app.org.services import list_offices
 from app.surveys.results import customer_responses
 from app.voice.queries_timeline import customer_timeline
@@ -101,6 +104,9 @@ class TimelineRow:
     status_label: str | None
     at: datetime  # in the office's time zone
     url: str | None
+    time_left: TimeLeft | None = None  # open issues: the next SLA target
+    time_left_text: str | None = None
+    due_local: datetime | None = None  # the target's deadline in the office's time zone
 
 
 def _timeline(customer: Customer, cursor: str | None) -> tuple[list[TimelineRow], str | None]:
@@ -111,8 +117,13 @@ def _timeline(customer: Customer, cursor: str | None) -> tuple[list[TimelineRow]
     link_issues = "issues.detail" in endpoints
     link_voices = "voice.detail" in endpoints
     kind_labels = {"issue": _("Issue"), "voice": _("Voice")}
+    left = issue_queries.time_left_by_id(
+        _scope(), [e.id for e in page.items if e.kind == "issue"], utcnow()
+    )
     rows = []
     for entry in page.items:
+        zone = ZoneInfo(entry.timezone)
+        issue_left = left.get(entry.id) if entry.kind == "issue" else None
         if entry.kind == "issue":
             url = url_for("issues.detail", issue_id=entry.id) if link_issues else None
         else:
@@ -128,8 +139,11 @@ def _timeline(customer: Customer, cursor: str | None) -> tuple[list[TimelineRow]
                 status_label=str(issue_labels.STATUS.get(entry.status, entry.status))
                 if entry.status
                 else None,
-                at=entry.at.astimezone(ZoneInfo(entry.timezone)),
+                at=entry.at.astimezone(zone),
                 url=url,
+                time_left=issue_left,
+                time_left_text=issue_labels.describe_time_left(issue_left) if issue_left else None,
+                due_local=issue_left.due_at.astimezone(zone) if issue_left else None,
             )
         )
     more = (

@@ -6,16 +6,16 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 
 def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -128,6 +128,9 @@ class ContactForm(FlaskForm):  # type: ignore[misc]
 
 
 class FilterForm(FlaskForm):  # type: ignore[misc]
+    """The queue's filters. A value that fails its check is left out of the query (the page
+    says why), so a mistyped date or a stale owner link never widens or breaks the list."""
+
     class Meta:
         csrf = False  # a GET search form
 
@@ -136,7 +139,9 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
     priority = SelectField(_l("Priority"), validators=[Optional()])
     category = SelectField(_l("Category"), validators=[Optional()])
     channel = SelectField(_l("Channel"), validators=[Optional()])
-    owner = IntegerField(_l("Owner"), validators=[Optional(), NumberRange(min=1)])
+    owner = SelectField(_l("Owner"), validators=[Optional()])
+    received_from = DateField(_l("Received from"), validators=[Optional()])
+    received_to = DateField(_l("Received until"), validators=[Optional()])
 
     def __init__(
         self,
@@ -145,6 +150,7 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
         priorities: list[tuple[str, str]],
         categories: list[tuple[str, str]],
         channels: list[tuple[str, str]],
+        owners: list[tuple[str, str]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -153,3 +159,14 @@ class FilterForm(FlaskForm):  # type: ignore[misc]
         self.priority.choices = choices([empty, *priorities])
         self.category.choices = choices([empty, *categories])
         self.channel.choices = choices([empty, *channels])
+        self.owner.choices = choices([("", _l("Any owner")), *owners])
+
+    def validate_received_to(self, field: DateField) -> None:
+        start = self.received_from.data
+        if field.data is not None and start is not None and field.data < start:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def valid(self, name: str) -> Any:
+        """The field's value when it passed its checks, else None."""
+        field = getattr(self, name)
+        return None if field.errors else (field.data or None)

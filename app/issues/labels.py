@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+if TYPE_CHECKING:
+    from app.issues.sla import TimeLeft
 
 STATUS = {
     "accepted": _l("Accepted"),
@@ -39,6 +42,8 @@ CONTACT_CHANNEL = {
     "chat": _l("Chat"),
     "other": _l("Other"),
 }
+# a contact's direction, as the caller panel shows it
+DIRECTION = {"in": _l("From the customer"), "out": _l("To the customer")}
 ACTION = {
     "handle": _l("Take / assign"),
     "wait": _l("Wait on customer"),
@@ -87,6 +92,33 @@ def notification_kind(code: str, level: int | None = None, target: str | None = 
     else:
         label = _("Other e-mail")
     return str(label)
+
+
+TARGET = {"response": _l("Response target"), "resolution": _l("Resolution target")}
+
+
+def working_duration(minutes: int) -> str:
+    """Working time as hours and minutes ("3 h 20 min"): a working day is 9 hours, so days
+    would mislead across nights and weekends."""
+    hours, rest = divmod(minutes, 60)
+    if hours == 0:
+        return str(_("%(m)d min", m=rest))
+    if rest == 0:
+        return str(_("%(h)d h", h=hours))
+    return str(_("%(h)d h %(m)d min", h=hours, m=rest))
+
+
+def describe_time_left(left: TimeLeft) -> str:
+    """One line for a list: which target, and the working time left, or overdue, or paused."""
+    target = str(TARGET[left.target])
+    duration = working_duration(left.minutes)
+    if left.paused:
+        if left.overdue:
+            return str(_("%(target)s: paused, %(time)s overdue", target=target, time=duration))
+        return str(_("%(target)s: paused, %(time)s left", target=target, time=duration))
+    if left.overdue:
+        return str(_("%(target)s: %(time)s overdue", target=target, time=duration))
+    return str(_("%(target)s: %(time)s left", target=target, time=duration))
 
 
 def pairs(mapping: dict[str, Any]) -> list[tuple[str, str]]:

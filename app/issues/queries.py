@@ -20,8 +20,14 @@ from app.customers.queries import escape_like, prefix_range
 from app.db import utcnow
 from app.extensions import db
 from app.issues import notifications, sla, workflow
+from app.issues.inputs import OWNER_ROLES
 from app.issues.models import Category, Escalation, Issue, IssueContact, IssueNote
-from app.issues.sla_policy import pauses_of, resolve_clock_start, sla_calendar_for
+from app.issues.sla_policy import (
+    pauses_of,
+    resolve_clock_start,
+    sla_calendar_for,
+    time_left_of,
+)
 from app.org.models import Office, Region
 
 OPEN = [s.value for s in workflow.OPEN_STATUSES]
@@ -139,6 +145,26 @@ def list_issues(
         joinedload(Issue.office),
     )
     return keyset_page(stmt, order=[Issue.id], key=lambda i: [i.id], limit=limit, cursor=cursor)
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: int
+    name: str
+    office_code: str
+    active: bool
+
+
+def list_owners(scope: Scope) -> list[Owner]:
+    """The people who can own issues (handlers, office managers) in the offices of `scope`,
+    by office and name; deactivated ones too, since their issues still wait for someone."""
+    rows = db.session.execute(
+        sa.select(User.id, User.name, Office.code, User.active)
+        .join(Office, Office.id == User.office_id)
+        .where(User.role.in_(OWNER_ROLES), scope.office_filter(User.office_id))
+        .order_by(Office.code, User.name, User.id)
+    )
+    return [Owner(*row) for row in rows]
 
 
 # --- one issue: its history, notes, contacts, escalations --------------------------------------
@@ -361,3 +387,99 @@ def sla_clocks(issue: Issue, now: datetime) -> list[TargetClock]:
     """The two clocks as a list, for pages that show one box per target."""
     clock = sla_clock(issue, now)
     return [clock.response, clock.resolution]
+
+
+def time_left_by_id(scope: Scope, ids: list[int], now: datetime) -> dict[int, sla.TimeLeft]:
+    """Time left on each open issue among `ids` (a page of some other list, such as the
+    customer's history), in one query for the page."""
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        sa.select(Issue)
+        .where(Issue.id.in_(ids), Issue.status.in_(OPEN), scope.office_filter(Issue.office_id))
+        .options(joinedload(Issue.office))
+    )
+    found = {issue.id: time_left_of(issue, now) for issue in rows}
+    return {issue_id: left for issue_id, left in found.items() if left is not None}
+
+
+# --- the hotline screen's caller panel --------------------------------------------------------
+
+SNIPPET = 80  # characters of a contact's text in the caller panel
+PANEL_OPEN = 10  # open issues listed beside the form; the customer page has the rest
+PANEL_RATINGS = 5
+PANEL_CONTACTS = 5
+PANEL_VOICES = 3  # the voice domain's recent_voices, beside the contacts
+
+
+@dataclass(frozen=True)
+class RecentContact:
+    at: datetime
+    direction: str  # in | out
+    channel: str
+    text: str  # the start of what was said (SNIPPET characters, then "…")
+    issue_id: int
+    issue_number: str
+
+
+@dataclass(frozen=True)
+class Rated:
+    issue_id: int
+    issue_number: str
+    rating: int
+
+
+@dataclass
+class CallerHistory:
+    open_issues: list[Issue]  # with their office loaded, for the SLA calendar
+    ratings: list[Rated]
+    contacts: list[RecentContact]
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET else text[:SNIPPET] + "…"
+
+
+def caller_history(scope: Scope, customer_id: int) -> CallerHistory:
+    """What the agent sees of a caller while the phone rings, in three small queries whatever
+    the customer's history: their open issues (newest first), the last
+    ratings, and the last exchanges logged on their issues. Only issues of offices in `scope`
+    count: a customer's issue may be another office's (intake can name the office)."""
+    mine = sa.and_(Issue.customer_id == customer_id, scope.office_filter(Issue.office_id))
+    open_issues = list(
+        db.session.scalars(
+            sa.select(Issue)
+            .where(mine, Issue.status.in_(OPEN))
+            .options(joinedload(Issue.office))
+            .order_by(Issue.id.desc())
+            .limit(PANEL_OPEN)
+        )
+    )
+    ratings = [
+        Rated(issue_id, number, rating or 0)
+        for issue_id, number, rating in db.session.execute(
+            sa.select(Issue.id, Issue.number, Issue.rating)
+            .where(mine, Issue.rating.is_not(None))
+            .order_by(Issue.id.desc())
+            .limit(PANEL_RATINGS)
+        )
+    ]
+    contacts = [
+        RecentContact(at, direction, channel, _snippet(text), issue_id, number)
+        for at, direction, channel, text, issue_id, number in db.session.execute(
+            sa.select(
+                IssueContact.at,
+                IssueContact.direction,
+                IssueContact.channel,
+                # a contact can be pages long: only its start leaves the database
+                sa.func.substr(IssueContact.text, 1, SNIPPET + 1),
+                Issue.id,
+                Issue.number,
+            )
+            .join(Issue, Issue.id == IssueContact.issue_id)
+            .where(mine)
+            .order_by(IssueContact.at.desc(), IssueContact.id.desc())
+            .limit(PANEL_CONTACTS)
+        )
+    ]
+    return CallerHistory(open_issues, ratings, contacts)

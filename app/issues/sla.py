@@ -421,3 +421,42 @@ def elapsed_fraction(
     if target <= 0:
         return 0.0
     return used / target
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """What a list shows of an open issue's next target: the working time left before its
+    deadline, or by how much it is overdue.
+
+    `minutes` is never negative: with `overdue` it is the working time since the deadline. A
+    deadline passed outside working hours (Friday 18:00, seen on Saturday) is overdue by 0
+    minutes: late, though no working time was lost yet. While `paused` the values are those
+    at the moment the pause began, because the clock stands still until the customer answers.
+    """
+
+    target: str  # "response" or "resolution"
+    due_at: datetime
+    minutes: int
+    overdue: bool
+    paused: bool
+
+
+def time_left(
+    cal: WorkingCalendar,
+    target: str,
+    due: datetime,
+    now: datetime,
+    *,
+    paused_since: datetime | None = None,
+) -> TimeLeft:
+    """Working minutes from `now` (or from the start of a pause still open) to `due`.
+
+    `due` must be the deadline as stored after every ended pause was counted in (what
+    `due_at` gives for the ended pauses): the working time left is then the working time
+    between the clock's stand and the deadline, so no pause rows need reading.
+    """
+    stand = now if paused_since is None else min(now, paused_since)
+    paused = paused_since is not None
+    if stand > due:
+        return TimeLeft(target, due, working_minutes_between(cal, due, stand), True, paused)
+    return TimeLeft(target, due, working_minutes_between(cal, stand, due), False, paused)

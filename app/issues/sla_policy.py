@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app.core.audit import AuditEvent
 from app.extensions import db
-from app.issues import sla
+from app.issues import sla, workflow
 from app.issues.escalation import WARN_AT
 from app.issues.models import Issue, IssuePause
 from app.issues.reference import reference_data
@@ -124,3 +124,25 @@ def response_minutes(issue: Issue, at: datetime) -> int:
     return round(
         sla.working_minutes_between_excluding(cal, issue.received_at, at, pauses_of(issue))
     )
+
+
+_OPEN = frozenset(s.value for s in workflow.OPEN_STATUSES)
+
+
+def time_left_of(issue: Issue, now: datetime) -> sla.TimeLeft | None:
+    """The next target due of an open issue (the first response until it is given, then the
+    resolution) and the working time left on it in its office's calendar; None for an issue
+    that is resolved or closed. Reads only the issue and its office (load the office with the
+    issues for a list): the stored deadlines already count the ended pauses, and a wait still
+    open stops the clock at `waiting_since`."""
+    if issue.status not in _OPEN:
+        return None
+    cal = sla_calendar_for(issue.office)
+    paused_since = None
+    if issue.status == workflow.Status.WAITING.value:
+        paused_since = issue.waiting_since or now
+    if issue.first_response_at is None:
+        target, due = "response", issue.response_due_at
+    else:
+        target, due = "resolution", issue.resolve_due_at
+    return sla.time_left(cal, target, due, now, paused_since=paused_since)

@@ -31,6 +31,8 @@ from app.issues import labels, queries, services, workflow
 from app.issues.forms import ActionForm, ContactForm, EditForm, FilterForm, IntakeForm, NoteForm
 from app.issues.models import Category, Issue, RootCause
 from app.issues.signals import repeats_chosen
+from app.issues.sla_policy import time_left_of
+from app.voice.queries_timeline import recent_voices
 from app.warnings import labels as warning_labels
 from app.warnings import queries as warning_queries
 
@@ -77,7 +79,8 @@ def _owners(issue: Issue) -> list[tuple[str, str]]:
 
 
 def _filters_for(view: str, form: FilterForm) -> queries.IssueFilters:
-    f = queries.IssueFilters(tz=current_app.config["TIMEZONE"])
+    # calendar days of the viewer's office: "received on the 5th" is the 5th in Shanghai
+    f = queries.IssueFilters(tz=_viewer_timezone())
     if view == "open":
         f.status = queries.OPEN
     elif view == "mine":
@@ -97,9 +100,29 @@ def _filters_for(view: str, form: FilterForm) -> queries.IssueFilters:
     f.priority = form.priority.data or None
     f.category = form.category.data or None
     f.channel = form.channel.data or None
-    f.owner_id = form.owner.data or f.owner_id
+    owner = form.valid("owner")
+    f.owner_id = int(owner) if owner else f.owner_id
+    f.created_from = form.valid("received_from")
+    f.created_to = form.valid("received_to")
     f.q = (form.q.data or "").strip() or None
     return f
+
+
+def _owner_choices(scope: Scope) -> list[tuple[str, str]]:
+    """The owners of the viewer's scope for the queue's filter; the office code only when
+    the scope spans several offices, "inactive" for people who left."""
+    owners = queries.list_owners(scope)
+    several = len({o.office_code for o in owners}) > 1
+    inactive = _("Inactive")
+    return [
+        (
+            str(o.id),
+            o.name
+            + (f" · {o.office_code}" if several else "")
+            + ("" if o.active else f" ({inactive})"),
+        )
+        for o in owners
+    ]
 
 
 @bp.get("/")
@@ -107,17 +130,19 @@ def index() -> Any:
     view = request.args.get("view", "open")
     if view not in VIEWS:
         view = "open"
+    scope = _scope()
     form = FilterForm(
         request.args,
         statuses=labels.pairs(labels.STATUS),
         priorities=labels.pairs(labels.PRIORITY),
         categories=_categories(),
         channels=labels.pairs(labels.CHANNEL),
+        owners=_owner_choices(scope),
     )
     form.validate()
     now = utcnow()
     page = queries.list_issues(
-        _scope(),
+        scope,
         _filters_for(view, form),
         limit=PAGE_SIZE,
         cursor=request.args.get("cursor") or None,
@@ -131,16 +156,18 @@ def index() -> Any:
 
 
 def _row(issue: Issue, now: datetime) -> dict[str, Any]:
-    open_ = issue.status in queries.OPEN
-    due = issue.resolve_due_at
+    # business time from the office's calendar, not wall-clock hours: a deadline on Monday
+    # morning seen on Friday evening is a few working hours away, not 60 hours
+    left = time_left_of(issue, now)
     return {
         "issue": issue,
         "status": str(labels.STATUS[issue.status]),
         "priority": str(labels.PRIORITY[issue.priority]),
         "category": labels.localized(issue.category),
-        "overdue": open_ and due < now,
-        "hours_left": round((due - now).total_seconds() / 3600, 1) if open_ else None,
-        "due_local": due.astimezone(ZoneInfo(issue.office.timezone)),
+        "overdue": left is not None and left.overdue,
+        "left": left,
+        "left_text": labels.describe_time_left(left) if left else None,
+        "due_local": left.due_at.astimezone(ZoneInfo(issue.office.timezone)) if left else None,
     }
 
 
@@ -159,9 +186,7 @@ def _intake_form(**kwargs: Any) -> IntakeForm:
 def _local_aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    office = current_user.office
-    tz = office.timezone if office else current_app.config["TIMEZONE"]
-    return value.replace(tzinfo=ZoneInfo(tz))
+    return value.replace(tzinfo=ZoneInfo(_viewer_timezone()))
 
 
 def _apply_errors(form: Any, exc: ValidationFailed) -> None:
@@ -239,12 +264,15 @@ def _intake_customer(form: IntakeForm) -> int:
 
 @bp.get("/customer-panel/<int:customer_id>.json")
 def customer_panel(customer_id: int) -> Any:
-    """What the agent sees beside the form: open issues, last ratings, recent contacts."""
-    customer = customer_queries.get_customer(_scope(), customer_id)
-    recent = db.session.scalars(
-        sa.select(Issue).where(Issue.customer_id == customer.id).order_by(Issue.id.desc()).limit(20)
-    ).all()
-    return jsonify(
+    """What the agent sees beside the form: open issues with their time left, last ratings,
+    recent contacts and voices, warnings. User text goes out as typed; the page puts it in
+    with textContent."""
+    scope = _scope()
+    customer = customer_queries.get_customer(scope, customer_id)
+    history = queries.caller_history(scope, customer.id)
+    now = utcnow()
+    zone = ZoneInfo(_viewer_timezone())
+    response = jsonify(
         {
             "id": customer.id,
             "name": customer.name,
@@ -252,17 +280,34 @@ def customer_panel(customer_id: int) -> Any:
             "tier": customer.tier,
             "phones": [p.number for p in customer.phones],
             "url": url_for("customers.detail", customer_id=customer.id),
-            "open_issues": [
+            "open_issues": [_panel_issue(i, now) for i in history.open_issues],
+            "ratings": [{"number": r.issue_number, "rating": r.rating} for r in history.ratings],
+            "recent_contacts": [
                 {
-                    "number": i.number,
-                    "title": i.title,
-                    "status": str(labels.STATUS[i.status]),
-                    "url": url_for("issues.detail", issue_id=i.id),
+                    "at": c.at.isoformat(),
+                    "at_local": _local_text(c.at, zone),
+                    "direction": c.direction,
+                    "direction_label": str(labels.DIRECTION[c.direction]),
+                    "channel": c.channel,
+                    "channel_label": str(labels.CONTACT_CHANNEL.get(c.channel, c.channel)),
+                    "text": c.text,
+                    "issue_number": c.issue_number,
+                    "issue_url": url_for("issues.detail", issue_id=c.issue_id),
                 }
-                for i in recent
-                if i.status in queries.OPEN
+                for c in history.contacts
             ],
-            "ratings": [{"number": i.number, "rating": i.rating} for i in recent if i.rating][:5],
+            "recent_voices": [
+                {
+                    "at": v["occurred_at"],
+                    "at_local": _local_text(datetime.fromisoformat(v["occurred_at"]), zone),
+                    "channel": v["channel"],
+                    "channel_label": str(labels.CHANNEL.get(v["channel"], v["channel"])),
+                    "text": v["text"],
+                    "reference": v["reference"],
+                    "url": url_for("voice.detail", voice_id=v["id"]),
+                }
+                for v in recent_voices(scope, customer.id, limit=queries.PANEL_VOICES)
+            ],
             # a customer at risk is calling: the agent should know before answering
             "warnings": [
                 {
@@ -274,6 +319,39 @@ def customer_panel(customer_id: int) -> Any:
             ],
         }
     )
+    # names, titles and contacts go out as typed, markup included: never let a browser sniff
+    # this answer into an HTML page
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _viewer_timezone() -> str:
+    office = current_user.office
+    return str(office.timezone) if office else str(current_app.config["TIMEZONE"])
+
+
+def _local_text(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _panel_issue(issue: Issue, now: datetime) -> dict[str, Any]:
+    left = time_left_of(issue, now)
+    return {
+        "number": issue.number,
+        "title": issue.title,
+        "status": str(labels.STATUS[issue.status]),
+        "url": url_for("issues.detail", issue_id=issue.id),
+        "time_left": None
+        if left is None
+        else {
+            "target": left.target,
+            "due_at": left.due_at.isoformat(),
+            "minutes": left.minutes,
+            "overdue": left.overdue,
+            "paused": left.paused,
+            "text": labels.describe_time_left(left),
+        },
+    }
 
 
 # --- the issue page ---------------------------------------------------------------------------

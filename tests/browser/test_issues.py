@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 
+from app.customers.services import create_customer
 from app.extensions import db
 from app.issues import services
 from app.issues.models import Issue
@@ -24,47 +25,145 @@ def sign_out(page):
     page.context.clear_cookies()
 
 
+def _focus_is(page, element_id):
+    page.wait_for_function(
+        "id => document.activeElement && document.activeElement.id === id", arg=element_id
+    )
+
+
 def test_agent_logs_calls_by_keyboard_alone(page, world):
+    """After the page loads, only keys: the locators below wait and read, they never click,
+    fill or focus."""
+    earlier = services.accept_issue(
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="上次的问题",
+        description="",
+        channel="hotline",
+        category="billing",
+        priority="normal",
+    )
+    services.log_contact(
+        actor=world.agent,
+        issue_id=earlier.id,
+        direction="in",
+        channel="phone",
+        text="客户上周来电催促",
+    )
+    db.session.commit()
     sign_in(page, "agent@sh.example.com")
     page.goto("/issues/new")
     # autofocus can land just after the load event; keys typed before it would go nowhere
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.id === 'caller-search'"
-    )
+    _focus_is(page, "caller-search")
+    hints = page.locator("#shortcuts").inner_text()
+    assert all(key in hints for key in ("F2", "Alt+N", "新建客户", "Enter", "Ctrl+Enter"))
     kb = page.keyboard
-    # a known caller: the search box has focus; type part of the phone, Enter picks
+
+    # a known caller: part of the phone, Enter picks; the panel shows their recent contacts
     kb.type("13800")
     page.locator("#caller-suggestions li").first.wait_for()
     kb.press("Enter")
     page.locator("#caller-chosen").wait_for()
     assert "张伟" in page.locator("#caller-chosen").inner_text()
-    kb.type("设备无法开机")  # focus moved to the title
-    kb.press("Tab")
+    page.locator("#caller-contacts li", has_text="客户上周来电催促").wait_for()
+    assert earlier.number in page.locator("#caller-open").inner_text()
+    _focus_is(page, "title")
+    kb.type("设备无法开机")
+    kb.press("Enter")  # on to the description, not a half-filled submit
+    _focus_is(page, "description")
     kb.type("通电后指示灯不亮")
     with page.expect_navigation():
-        kb.press("Control+Enter")
-    number = page.locator("#last-issue .issue-number").inner_text()
-    assert re.fullmatch(r"SH-\d{4}-000001", number)
+        kb.press("Control+Enter")  # submit, and the next call starts
+    assert page.locator("#last-issue .issue-number").inner_text() == "SH-2026-000002"
 
-    # an unknown caller: F2 back to the search, then create the customer inline
-    kb.press("F2")
+    # an unknown caller: nobody matches, so the search offers only "new customer"; Enter
+    # opens the inline form with the typed name, and Enter walks on to the title
+    _focus_is(page, "caller-search")
     kb.type("赵敏")
-    page.locator("#new-customer summary").focus()
+    page.locator("#caller-suggestions li.create.active", has_text="新建客户").wait_for()
     kb.press("Enter")
-    page.locator("#new_customer_name").focus()
-    kb.type("赵敏")
-    kb.press("Tab")
+    _focus_is(page, "new_customer_name")
+    assert page.locator("#new_customer_name").input_value() == "赵敏"
+    kb.press("Enter")
+    _focus_is(page, "new_customer_phone")
     kb.type("186 1234 5678")
-    kb.press("Tab")
+    kb.press("Enter")
     kb.type("宁波港务")
-    page.locator("#title").focus()
+    kb.press("Enter")
+    _focus_is(page, "title")
     kb.type("发货延迟")
     with page.expect_navigation():
         kb.press("Control+Enter")
-    assert page.locator("#last-issue .issue-number").inner_text().endswith("000002")
-    db.session.expire_all()
+    assert page.locator("#last-issue .issue-number").inner_text() == "SH-2026-000003"
+
+    # Alt+N straight from the search: a typed number goes to the phone field
+    _focus_is(page, "caller-search")
+    kb.type("139 1111 2222")
+    kb.press("Alt+N")
+    _focus_is(page, "new_customer_name")
+    assert page.locator("#caller-suggestions").is_hidden()
+    assert page.locator("#new_customer_phone").input_value() == "139 1111 2222"
+    kb.type("钱七")
+    kb.press("Tab")  # Tab works as well: phone, company, then the title
+    kb.press("Tab")
+    kb.press("Tab")
+    _focus_is(page, "title")
+    kb.type("咨询合作事宜")
+    with page.expect_navigation():
+        kb.press("Control+Enter")
+    assert page.locator("#last-issue .issue-number").inner_text() == "SH-2026-000004"
+
+    db.session.rollback()  # end the test's read snapshot: the server has written since
     issues = db.session.scalars(sa.select(Issue).order_by(Issue.id)).all()
-    assert [i.customer.name for i in issues] == ["张伟", "赵敏"]
+    assert [(i.customer.name, i.title) for i in issues] == [
+        ("张伟", "上次的问题"),
+        ("张伟", "设备无法开机"),
+        ("赵敏", "发货延迟"),
+        ("钱七", "咨询合作事宜"),
+    ]
+    assert issues[1].description == "通电后指示灯不亮"
+    assert [p.number for p in issues[2].customer.phones] == ["18612345678"]
+    assert issues[2].customer.company == "宁波港务"
+    assert [p.number for p in issues[3].customer.phones] == ["13911112222"]
+
+
+def test_caller_panel_shows_typed_markup_as_text(page, world):
+    name, title, said = (
+        "<img src=x onerror=alert(1)>",
+        "<script>alert(2)</script>",
+        "<svg onload=alert(3)>",
+    )
+    customer = create_customer(
+        actor=world.agent, name=name, office_code=None, phones=["13700137000"]
+    )
+    issue = services.accept_issue(
+        actor=world.agent,
+        customer_id=customer.id,
+        title=title,
+        description="",
+        channel="hotline",
+        category="billing",
+        priority="normal",
+    )
+    services.log_contact(
+        actor=world.agent, issue_id=issue.id, direction="in", channel="phone", text=said
+    )
+    db.session.commit()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, "agent@sh.example.com")
+    page.goto("/issues/new")
+    _focus_is(page, "caller-search")
+    page.keyboard.type("13700")
+    page.locator("#caller-suggestions li", has_text=name).wait_for()
+    page.keyboard.press("Enter")
+    page.locator("#caller-contacts li", has_text=said).wait_for()
+    assert title in page.locator("#caller-open").inner_text()
+    assert name in page.locator("#caller-chosen").inner_text()
+    injected = page.locator(
+        "#intake-form img, #caller-panel img, svg, iframe, #caller-panel script"
+    )
+    assert injected.count() == 0 and dialogs == []
 
 
 def _act(page, label):
@@ -117,6 +216,49 @@ def test_handle_wait_resume_resolve_then_rate(page, world):
     assert "已重新打开" in page.locator(".badges").inner_text()  # a low rating reopens it
     timeline = page.locator("#timeline").inner_text()
     assert "已关闭并评价" in timeline and "已重新打开" in timeline
+
+
+def test_agent_closes_with_a_good_rating(page, world):
+    issue = services.accept_issue(
+        actor=world.agent,
+        customer_id=world.customer.id,
+        title="发票金额有误",
+        description="",
+        channel="hotline",
+        category="billing",
+        priority="normal",
+    )
+    services.handle_issue(actor=world.handler, issue_id=issue.id)
+    services.resolve_issue(
+        actor=world.handler,
+        issue_id=issue.id,
+        resolution="已重开发票",
+        root_cause="process",
+        responsible="财务部",
+    )
+    db.session.commit()
+    sign_in(page, "agent@sh.example.com")
+    page.goto(f"/issues/{issue.id}")
+    details = _act(page, "关闭并评价")
+    details.locator("input[name=rating][value='4']").check()
+    details.locator("textarea[name=comment]").fill("处理及时")
+    details.locator("input[name=callback]").check()
+    _submit(page, details.locator("button"))
+    badges = page.locator(".badges").inner_text()
+    assert "已关闭" in badges and "已重新打开" not in badges  # 4 of 5 closes it for good
+    assert "★★★★☆" in page.locator(".facts").inner_text()
+    timeline = page.locator("#timeline").inner_text()
+    assert "已关闭并评价" in timeline and "已重新打开" not in timeline
+    # closed: nothing left to do here but reopen
+    assert page.locator("details.action summary").all_inner_texts() == ["重新打开"]
+    db.session.rollback()  # end the test's read snapshot: the server has written since
+    closed = db.session.get(Issue, issue.id)
+    assert (closed.status, closed.rating, closed.rating_comment, closed.callback_done) == (
+        "closed",
+        4,
+        "处理及时",
+        True,
+    )
 
 
 def test_stale_edit_shows_the_conflict(page, world):

@@ -500,6 +500,52 @@ def test_elapsed_fraction_of_no_target_is_zero():
     assert elapsed_fraction(CAL, at(3, 2, 9), at(3, 2, 9), at(3, 2, 12)) == 0.0
 
 
+# --- time left, as the lists show it -----------------------------------------------------------
+
+
+def test_time_left_counts_working_minutes_not_the_clock():
+    due = at(3, 9, 12)  # Monday noon
+    friday = sla.time_left(CAL, "response", due, at(3, 6, 17))
+    assert (friday.minutes, friday.overdue, friday.paused) == (60 + 180, False, False)
+    assert friday.target == "response" and friday.due_at == due
+    # the weekend does not count down: Saturday shows what Monday morning will show
+    assert sla.time_left(CAL, "response", due, at(3, 7, 12)).minutes == 180
+    assert sla.time_left(CAL, "response", due, at(3, 9, 9)).minutes == 180
+    assert sla.time_left(CAL, "response", due, due).minutes == 0
+
+
+def test_time_left_across_the_spring_festival_and_its_make_up_saturday():
+    due = at(2, 27, 17)  # 'normal' resolution of a call on Friday 13 February, 17:00
+    assert sla.time_left(CAL, "resolution", due, at(2, 13, 17)).minutes == 45 * 60
+    assert sla.time_left(CAL, "resolution", due, at(2, 14, 10)).minutes == 45 * 60 - 60 - 60
+    # nine days off: the same working time left on the 15th, the 18th and the 23rd
+    holiday = {sla.time_left(CAL, "resolution", due, at(2, d, 11)).minutes for d in (15, 18, 23)}
+    assert holiday == {4 * 540 - 60}
+
+
+def test_time_left_overdue_counts_working_time_since_the_deadline():
+    friday_close = at(3, 6, 18)
+    saturday = sla.time_left(CAL, "resolution", friday_close, at(3, 7, 12))
+    assert saturday.overdue and saturday.minutes == 0  # late, though no working time lost yet
+    monday = sla.time_left(CAL, "resolution", friday_close, at(3, 9, 10, 30))
+    assert monday.overdue and monday.minutes == 90
+    # before the Spring Festival, seen in the middle of it
+    late = sla.time_left(CAL, "resolution", at(2, 13, 17), at(2, 20, 10))
+    assert late.overdue and late.minutes == 60 + 540
+
+
+def test_time_left_while_paused_stands_at_the_start_of_the_pause():
+    due = at(2, 27, 17)
+    for now in (at(2, 14, 10), at(2, 26, 12), at(3, 20, 15)):
+        left = sla.time_left(CAL, "resolution", due, now, paused_since=at(2, 13, 17))
+        assert (left.minutes, left.overdue, left.paused) == (45 * 60, False, True)
+    late = sla.time_left(CAL, "resolution", at(3, 6, 18), at(3, 20), paused_since=at(3, 9, 10))
+    assert (late.minutes, late.overdue, late.paused) == (60, True, True)
+    # a pause that starts after `now` (a clock skew) counts from now
+    ahead = sla.time_left(CAL, "resolution", due, at(2, 26, 17), paused_since=at(2, 27, 9))
+    assert ahead.minutes == 540
+
+
 # --- the calendar object ----------------------------------------------------------------------
 
 
