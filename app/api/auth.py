@@ -19,7 +19,7 @@ from app.auth.roles import Role
 from app.auth.tokens import Principal, token_principal
 from app.auth.tokens import _hash as token_digest
 from app.core.errors import DomainError, Forbidden
-from app.core.uow import reads_apart
+from app.core.uow import begin_statement_at_a_time, reads_apart
 from app.core.web import error_response
 from app.db import utcnow
 from app.extensions import db
@@ -79,6 +79,7 @@ def authenticate_request() -> Any:
     # An API request's session ends with the request, so nothing can go stale in it: keep
     # objects loaded after commit instead of reading each one again to build the answer.
     db.session().expire_on_commit = False
+    begin_statement_at_a_time(current_app.view_functions.get(request.endpoint or ""))
     token = _bearer_token()
     principal = _authenticate(token) if token else None
     if token is None or principal is None:

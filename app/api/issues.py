@@ -29,7 +29,7 @@ from app.api.issue_schemas import (
 from app.api.parsing import FastLoader, load_json_body
 from app.core.errors import ValidationFailed
 from app.core.scoping import Scope
-from app.core.uow import reads_apart
+from app.core.uow import reads_apart, statement_at_a_time, transaction_from_here
 from app.db import utcnow
 from app.extensions import db
 from app.issues import intake as intake_service
@@ -86,6 +86,7 @@ _CREATE = FastLoader(IssueCreateSchema())
 
 
 @issues.route("", methods=["POST"])
+@statement_at_a_time
 @issues.arguments(IssueCreateSchema, parse=False)  # read below, by the same schema
 @issues.response(201, IssueSchema)
 @errors(400, 404, 409, 422)
@@ -132,6 +133,7 @@ def create_issue() -> Response:
 def _raise_from_voice(data: dict[str, Any]) -> Response:
     """POST /issues with `voice_id`: the voice service's raise_issue (what the voice page
     does), given only what the body holds; the rest it takes from the voice."""
+    transaction_from_here()  # the voice and the issue are written together
     commitment = data.get("commitment") or {}
     issue = voice_services.raise_issue(
         actor=api_user(),

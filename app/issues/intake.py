@@ -19,6 +19,7 @@ from app.core.driver_sql import DriverStatement
 from app.core.errors import ValidationFailed
 from app.core.fields import clean_text
 from app.core.scoping import KINDS, Scope
+from app.core.uow import transaction_from_here
 from app.customers.models import Customer
 from app.db import utcnow
 from app.extensions import db
@@ -356,7 +357,8 @@ def write_intake(intake: Intake) -> AcceptedIssue:
             "category_code": intake.category_code,
         }
         row = _ACCEPT.first(params)
-        if row is None:  # the office's first issue of the year
+        if row is None:  # the office's first issue of the year: nothing was written
+            transaction_from_here()
             ensure_counter(intake.office.id, intake.year)
             row = _ACCEPT.first(params)
             if row is None:  # ensure_counter made it, or another intake did
