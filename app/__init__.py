@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import extensions as ext
 from app.config import Config
+from app.db_pool import ping_after_idle
 
 # Never bind the name `db` here: it would shadow the `app.db` module for Alembic scripts.
 
@@ -100,15 +101,15 @@ def register_extensions(app: Flask) -> None:
     if uri.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        app.config.setdefault(
-            "SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
-        )
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": 10, "max_overflow": 5})
     ext.db.init_app(app)
     from app import models  # noqa: F401  (complete metadata before Alembic looks)
 
     with app.app_context():
         if ext.db.engine.dialect.name == "sqlite":
             configure_sqlite(ext.db.engine)
+        else:
+            ping_after_idle(ext.db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"])
     ext.migrate.init_app(
         app,
         ext.db,

@@ -57,6 +57,7 @@ class Config:
     API_PAGE_DEFAULT = 50
     API_PAGE_MAX = 200
     SCHEDULER_ENABLED = False
+    DB_PING_AFTER_IDLE_SECONDS = 5
     RATELIMIT_ENABLED = True
     # voice imports (app.voice.importers.Limits): file size, rows, columns, XLSX unpacking
     VOICE_IMPORT_MAX_BYTES = 20 * 1024 * 1024
@@ -104,6 +105,8 @@ class Config:
             # reverse proxies of our own in front of the app: their X-Forwarded-For is believed
             # (werkzeug ProxyFix) for the client address of rate limits and sign-ins
             "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+            # PostgreSQL: a pooled connection idle this long is pinged before use (app.db_pool)
+            "DB_PING_AFTER_IDLE_SECONDS": env_int("DB_PING_AFTER_IDLE_SECONDS", 5),
             "VOICE_IMPORT_WORKERS": env_int("VOICE_IMPORT_WORKERS", 0),
             "VOICE_IMPORT_PARALLEL_ROWS": env_int("VOICE_IMPORT_PARALLEL_ROWS", 10_000),
             "SURVEY_CONTACT_INTERVAL_DAYS": env_int("SURVEY_CONTACT_INTERVAL_DAYS", 30),
