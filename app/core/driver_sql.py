@@ -45,6 +45,7 @@ class _Compiled:
     required: frozenset[str]
     results: Sequence[Processor | None]
     answers: bool  # False: a write without RETURNING of its own answers None on every engine
+    returns_rows: bool  # the driver has a row to fetch (a SELECT, or any RETURNING)
     row: Any  # a named tuple class of the columns' keys, as SQLAlchemy's rows
 
 
@@ -92,7 +93,8 @@ class DriverStatement:
                     connection, cursor, compiled.sql, args, None, False
                 )
             cursor.execute(compiled.sql, args)
-            row = cursor.fetchone() if cursor.description is not None else None
+            # known from the statement: psycopg builds `description` afresh on every access
+            row = cursor.fetchone() if compiled.returns_rows else None
         except connection.dialect.loaded_dbapi.Error as exc:
             # as SQLAlchemy would: a lost connection leaves the pool, the error is its own
             lost = connection.dialect.is_disconnect(exc, dbapi, cursor)
@@ -127,7 +129,7 @@ def _compile(statement: Runnable, dialect: Dialect) -> _Compiled:
     positional = tuple(compiled.positiontup or ()) if compiled.positional else None
     if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
         raise ValueError("a column's Python-side default needs SQLAlchemy's execution path")
-    answers = True
+    answers = returns_rows = True
     if isinstance(statement, sa.Select):
         names = list(statement.selected_columns.keys())
         types = [c.type for c in statement.selected_columns]
@@ -138,6 +140,7 @@ def _compile(statement: Runnable, dialect: Dialect) -> _Compiled:
         names = [str(c.key) for c in returning]
         types = [c.type for c in returning]
         answers = bool(statement.returning_column_descriptions)
+        returns_rows = bool(returning)
     else:
         raise TypeError("a SELECT, INSERT or UPDATE")
     results = [t.dialect_impl(dialect).result_processor(dialect, None) for t in types]
@@ -145,4 +148,6 @@ def _compile(statement: Runnable, dialect: Dialect) -> _Compiled:
     row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
     defaults = {name: b.effective_value for name, b in compiled.binds.items() if not b.required}
     required = frozenset(name for name, b in compiled.binds.items() if b.required)
-    return _Compiled(str(compiled), positional, defaults, binds, required, results, answers, row)
+    return _Compiled(
+        str(compiled), positional, defaults, binds, required, results, answers, returns_rows, row
+    )
