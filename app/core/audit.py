@@ -30,7 +30,8 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     action: Mapped[str] = mapped_column(sa.String(40))
     # {"field": [old, new], ...}; values are JSON-safe renderings
     changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON(), default=dict)
-    office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offices.id"), index=True)
+    # indexed by ix_audit_events_office_action_at's leading column
+    office_id: Mapped[int | None] = mapped_column(sa.ForeignKey("offices.id"))
 
 
 def _jsonable(value: Any) -> Any:
