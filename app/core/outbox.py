@@ -13,7 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import UTCDateTime, check_in, utcnow
 from app.extensions import db
 
-OUTBOX_STATUSES = ("pending", "sent", "failed")
+# cancelled: taken back before it went out (what it announced no longer holds: a rating link
+# withdrawn because the issue was reopened); never sent afterwards
+OUTBOX_STATUSES = ("pending", "sent", "failed", "cancelled")
 BOUNCE_KINDS = ("hard", "soft")  # a 5.x.x (permanent) or 4.x.x (transient) failure reported
 
 

@@ -115,6 +115,32 @@ def enqueue_email(
     return message
 
 
+def cancel_pending(keys: Sequence[str], reason: str, now: datetime) -> list[str]:
+    """Take back the messages of `keys` that have not gone out, in the caller's transaction:
+    `cancelled`, with `reason` as their note, and never sent. A message a sender has claimed
+    and is handing to the mail server now (its lease still running) is left to that sender:
+    it may already be on its way, and its outcome is recorded as for any other. Returns the
+    keys cancelled."""
+    if not keys:
+        return []
+    being_delivered = sa.and_(
+        OutboxMessage.last_error.in_((CLAIM_NOTE, LEASE_NOTE)),
+        OutboxMessage.next_attempt_at > now,
+    )
+    rows = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.idempotency_key.in_(list(keys)),
+            OutboxMessage.status == "pending",
+            sa.not_(being_delivered),
+        )
+        .values(status="cancelled", last_error=reason[:500])
+        .returning(OutboxMessage.idempotency_key)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [r[0] for r in rows]
+
+
 def messages_for(entity_type: str, entity_id: int) -> list[OutboxMessage]:
     """The e-mail an entity caused, newest first, so its page can show failures."""
     return list(

@@ -75,6 +75,7 @@ NOTIFICATION_STATE = {
     "sent": _l("Sent"),
     "failed": _l("Failed"),
     "bounced": _l("Bounced"),
+    "cancelled": _l("Cancelled before sending"),
 }
 SLA_TARGET = {"response": _l("first response"), "resolution": _l("resolution")}
 

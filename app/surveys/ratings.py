@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from app.contacts.models import Contact
 from app.core import audit
 from app.core.errors import ValidationFailed
-from app.core.outbox_service import enqueue_email
+from app.core.outbox_service import cancel_pending, enqueue_email
 from app.extensions import db
 from app.issues.models import Issue
 from app.issues.services import close_issue
@@ -135,13 +135,22 @@ def withdraw_rating_links(issue: Issue, now: datetime) -> int:
         .returning(Invitation.id, Invitation.wave)
         .execution_options(synchronize_session=False)
     ).all()
+    # the e-mail of a link not sent yet goes nowhere: it would carry a dead link
+    unsent = set(
+        cancel_pending(
+            [f"rating:{invitation_id}" for invitation_id, _ in withdrawn], "issue reopened", now
+        )
+    )
     for invitation_id, wave in withdrawn:
+        changes = {"issue_id": issue.id, "wave": wave, "reason": "issue reopened"}
+        if f"rating:{invitation_id}" in unsent:
+            changes["email"] = "cancelled before sending"
         audit.record(
             actor_id=None,
             entity_type="invitation",
             entity_id=invitation_id,
             action="withdraw",
-            changes={"issue_id": issue.id, "wave": wave, "reason": "issue reopened"},
+            changes=changes,
             office_id=issue.office_id,
             at=now,
         )

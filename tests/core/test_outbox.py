@@ -28,6 +28,7 @@ from app.core.outbox_service import (
     LEASE,
     LEASE_NOTE,
     MAX_ATTEMPTS,
+    cancel_pending,
     enqueue_email,
     messages_for,
     send_due,
@@ -528,3 +529,59 @@ def test_with_a_budget_one_run_goes_on_past_its_batch(app: Flask) -> None:
     db.session.commit()
     job = run_job(app, "send-outbox", now=now())
     assert job.result["sent"] == 5 and job.result["due"] == 5
+
+
+# --- taking a message back ---------------------------------------------------------------------
+
+
+def test_a_cancelled_message_is_never_sent_and_says_why() -> None:
+    queue("k1")
+    queue("k2", to="other@example.com")
+    assert cancel_pending(["k1", "missing"], "issue reopened", now()) == ["k1"]
+    db.session.commit()
+    sender = FakeSender()
+    assert send_due(now() + timedelta(hours=1), sender=sender)["sent"] == 1
+    assert [m["To"] for m in sender.sent] == ["other@example.com"]
+    db.session.rollback()
+    rows = {r.idempotency_key: r for r in db.session.scalars(sa.select(OutboxMessage))}
+    assert (rows["k1"].status, rows["k1"].last_error, rows["k1"].attempts) == (
+        "cancelled",
+        "issue reopened",
+        0,
+    )
+    # what went out cannot be taken back
+    assert cancel_pending(["k1", "k2"], "too late", now()) == []
+
+
+def test_a_message_being_delivered_is_left_to_its_sender() -> None:
+    queue("k1")
+
+    class CancellingSender(FakeSender):
+        """Another transaction takes the message back while this sender is handing it over."""
+
+        def send(self, message: EmailMessage, envelope_from: str | None = None) -> str:
+            self.cancelled = cancel_pending(["k1"], "issue reopened", now())
+            db.session.commit()
+            return super().send(message)
+
+    sender = CancellingSender()
+    assert send_due(now(), sender=sender)["sent"] == 1
+    assert sender.cancelled == []
+    assert the_row().status == "sent"
+
+
+def test_a_claim_whose_lease_ran_out_can_be_cancelled() -> None:
+    queue("k1")
+    start = now()
+
+    class DyingSender(FakeSender):
+        def send(self, message: EmailMessage, envelope_from: str | None = None) -> str:
+            raise Crash
+
+    with pytest.raises(Crash):
+        send_due(start, sender=DyingSender())
+    db.session.rollback()
+    assert cancel_pending(["k1"], "issue reopened", start + timedelta(minutes=1)) == []
+    assert cancel_pending(["k1"], "issue reopened", start + LEASE + timedelta(seconds=1)) == ["k1"]
+    db.session.commit()
+    assert send_due(start + LEASE + timedelta(minutes=1), sender=FakeSender())["sent"] == 0

@@ -244,3 +244,43 @@ def test_a_rating_link_is_delivered_when_its_mail_leaves_not_when_queued(app, re
     sent = run_job(app, "send-outbox", now=utcnow() + timedelta(minutes=2))
     assert sent.result["sent"] >= 1
     assert _invitation("rating:0").delivered_at is not None
+
+
+def test_a_reopen_before_the_e_mail_went_out_cancels_it(app, client, resolved, world, login_as):
+    run_job(app, "send-rating-links", now=utcnow() + timedelta(minutes=1))
+    db.session.rollback()
+    message = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.idempotency_key.like("rating:%"))
+    ).one()
+    assert message.status == "pending"  # queued; the send-outbox job has not run yet
+    _issue_call(client, world, resolved["id"], "reopen", reason="客户来电：问题仍在")
+    db.session.rollback()
+    message = db.session.get(OutboxMessage, message.id)
+    assert (message.status, message.last_error) == ("cancelled", "issue reopened")
+    withdrawn = _invitation("rating:0")
+    [event] = [e for e in history("invitation", withdrawn.id) if e.action == "withdraw"]
+    assert event.changes["email"] == "cancelled before sending"
+    result = run_job(app, "send-outbox", now=utcnow() + timedelta(hours=1))
+    assert result.result["sent"] == 0
+    # the issue page says what became of it
+    db.session.rollback()  # the test's read snapshot ends: signing in writes a session row
+    login_as(world.handler)
+    page = client.get(f"/issues/{resolved['id']}").get_data(as_text=True)
+    panel = page[page.index('id="notifications"') : page.index('id="timeline"')]
+    assert "wang@example.com" in panel and "mail-cancelled" in panel
+
+
+def test_a_reopen_after_the_e_mail_went_out_only_withdraws_the_link(app, client, resolved, world):
+    token = _token(app)
+    assert run_job(app, "send-outbox", now=utcnow() + timedelta(minutes=2)).result["sent"] == 1
+    _issue_call(client, world, resolved["id"], "reopen", reason="客户来电：问题仍在")
+    db.session.rollback()
+    message = db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.idempotency_key.like("rating:%"))
+    ).one()
+    assert message.status == "sent"
+    [event] = [
+        e for e in history("invitation", _invitation("rating:0").id) if e.action == "withdraw"
+    ]
+    assert "email" not in event.changes
+    assert client.get(f"/s/rate/{token}").status_code == 404
