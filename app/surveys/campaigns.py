@@ -249,6 +249,25 @@ def audience_filter(campaign: Campaign) -> sa.ColumnElement[bool]:
     return sa.and_(sa.true(), *clauses)
 
 
+def reach_filter(campaign: Campaign) -> sa.ColumnElement[bool]:
+    """WHERE clause (on Contact joined to Customer) for the offices the campaign is about: its
+    own office and its audience's office or region; everywhere for a company-wide campaign.
+    Contacts marked for re-measurement join a wave only within that reach, so that one
+    office's campaign (and the results its managers read) never takes in another office's
+    customers."""
+    a = campaign.audience or {}
+    clauses: list[sa.ColumnElement[bool]] = []
+    if campaign.office_id is not None:
+        clauses.append(Customer.office_id == campaign.office_id)
+    if a.get("office"):
+        office = sa.select(Office.id).where(Office.code == a["office"])
+        clauses.append(Customer.office_id.in_(office))
+    if a.get("region"):
+        offices = sa.select(Office.id).join(Region).where(Region.code == a["region"])
+        clauses.append(Customer.office_id.in_(offices))
+    return sa.and_(sa.true(), *clauses)
+
+
 def can_run(user: Any) -> bool:
     return getattr(user, "role", None) in DESIGN_ROLES
 

@@ -30,7 +30,13 @@ from app.customers.models import Customer
 from app.extensions import db
 from app.issues.models import Issue
 from app.surveys import closed_loop
-from app.surveys.campaigns import audience_filter, check_cron, invitation_expiry, is_open
+from app.surveys.campaigns import (
+    audience_filter,
+    check_cron,
+    invitation_expiry,
+    is_open,
+    reach_filter,
+)
 from app.surveys.models import Campaign, CampaignSkip, Invitation, InvitationToken
 
 TOKEN_BYTES = 32  # 256 random bits per link
@@ -274,9 +280,11 @@ def due_wave(campaign: Campaign, now: datetime, timezone: str) -> tuple[str, dat
 
 def send_wave(campaign: Campaign, wave: str, at: datetime, now: datetime) -> WaveResult:
     """Invite the audience, and the contacts marked for re-measurement by this survey's closed
-    loop (their issue closed since their dissatisfied answer; app.surveys.closed_loop)."""
+    loop (their issue closed since their dissatisfied answer; app.surveys.closed_loop) within
+    the offices the campaign is about."""
     remeasure = closed_loop.awaiting_remeasure(closed_loop.family_of(campaign.survey))
-    result = invite_audience(campaign, wave, now, also=Contact.id.in_(remeasure))
+    also = sa.and_(Contact.id.in_(remeasure), reach_filter(campaign))
+    result = invite_audience(campaign, wave, now, also=also)
     campaign.last_wave, campaign.last_wave_at = wave, at
     return result
 

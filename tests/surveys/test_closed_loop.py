@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.contacts import services as contact_services
 from app.contacts.models import Contact
 from app.core.outbox import OutboxMessage
 from app.core.outbox_service import send_due
@@ -36,10 +37,11 @@ def _answer(token, **answers):
     return response
 
 
-def _fix(world, issue_id):
-    issue_services.handle_issue(actor=world.handler, issue_id=issue_id)
+def _fix(world, issue_id, handler=None):
+    handler = handler or world.handler
+    issue_services.handle_issue(actor=handler, issue_id=issue_id)
     issue_services.resolve_issue(
-        actor=world.handler,
+        actor=handler,
         issue_id=issue_id,
         resolution="上门更换部件",
         root_cause="design",
@@ -175,3 +177,39 @@ def test_customer_answers_are_bounded(sent, world):
     _answer(sent["tokens"]["Amy"])
     assert len(customer_responses(world.customer.id, Scope(kind="company"), limit=1)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 2
+
+
+def test_remeasurement_stays_within_the_offices_a_campaign_is_about(sent, world, make_user):
+    handler_gz = make_user("handler", office=world.gz, email="handler@gz.example.com")
+    gz_contact = contact_services.add_contact(
+        actor=world.agent_gz, customer_id=world.customer_gz.id, name="李", email="li@example.com"
+    )
+    db.session.commit()
+    # 李 of GZ answered a company-wide wave of the same survey, dissatisfied; fixed since
+    now = utcnow()
+    company_wide = campaigns.create_campaign(
+        actor=world.qa,
+        survey_id=sent["survey"].id,
+        name="全公司",
+        audience={"contact_ids": [gz_contact.id]},
+        close_at=now + timedelta(days=10),
+        now=now - timedelta(minutes=1),
+    )
+    db.session.flush()
+    send_wave(company_wide, "once", now, now)
+    db.session.commit()
+    invitation = db.session.scalars(
+        sa.select(Invitation).where(Invitation.contact_id == gz_contact.id)
+    ).one()
+    token = new_token(invitation)
+    db.session.commit()
+    li = _answer(token, nps="2", comment="服务差")
+    wang = _answer(sent["tokens"]["王"], nps="3", comment="交付延误")
+    _fix(world, li.issue_id, handler=handler_gz)
+    _fix(world, wang.issue_id)
+
+    sh_wave = _next_wave(world, sent, {"office": "SH", "contact_ids": [sent["amy"].id]})
+    assert _invited(sh_wave.id) == {"王", "Amy"}  # SH's own detractor, not GZ's
+    everywhere = _next_wave(world, sent, {"contact_ids": [sent["amy"].id]})
+    # a company-wide campaign reaches every office (王 has not answered again yet either)
+    assert _invited(everywhere.id) == {"李", "王", "Amy"}
