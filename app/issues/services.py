@@ -162,7 +162,9 @@ def _owner(issue: Issue, owner_id: int | None, actor: User | None) -> User | Non
 
 
 def round_robin_owner(office_id: int) -> User | None:
-    """The office's active handler with the fewest open issues (ties: longest unassigned)."""
+    """The office's active handler with the fewest open issues (ties: the lowest id), so new
+    work goes round the handlers by load: one back from leave or quick to resolve takes more,
+    where a strict rotation would pile issues on whoever is slowest."""
     open_count = (
         sa.select(sa.func.count())
         .where(
