@@ -96,8 +96,8 @@ def test_next_keeps_the_page_as_a_draft_and_moves_on(client, sent):
 def test_coming_back_with_the_link_continues_where_the_customer_left_off(app, client, sent):
     token = sent["tokens"]["王"]
     _open(client, token)
-    key = _key(client.get("/s/").get_data(as_text=True))
-    client.post("/s/", data={**PAGE_1, "_key": key, "_page": "1", "_action": "next"})
+    first_key = _key(client.get("/s/").get_data(as_text=True))
+    client.post("/s/", data={**PAGE_1, "_key": first_key, "_page": "1", "_action": "next"})
 
     later = app.test_client()  # the phone was closed: no cookie any more
     _open(later, token)
@@ -125,7 +125,9 @@ def test_coming_back_with_the_link_continues_where_the_customer_left_off(app, cl
         "/s/", data={"channel": "展会", "_key": key, "_page": "2", "_action": "send"}
     )
     assert again.get_data(as_text=True) == done.get_data(as_text=True)
-    old_tab = client.post("/s/", data={**PAGE_1, "_key": _key(html), "_page": "1"})
+    # (its form carries the key of its own cookie: a cookie taken in another second, as the
+    # second phone's was, signs differently, and its key would not match)
+    old_tab = client.post("/s/", data={**PAGE_1, "_key": first_key, "_page": "1"})
     assert old_tab.status_code == 200 and _count(Draft) == 0
     assert _count(Response) == 1 and _count(Answer) == 5
     # the link is used up: the same generic page as every other bad link
