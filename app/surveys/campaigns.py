@@ -230,13 +230,7 @@ def audience_filter(campaign: Campaign) -> sa.ColumnElement[bool]:
     names, reachable or not. Who cannot be invited (inactive, no e-mail) is still in it, so
     that the campaign lists them as skipped with the reason (app.surveys.invitations.invite)."""
     a = campaign.audience or {}
-    clauses: list[sa.ColumnElement[bool]] = []
-    if a.get("office"):
-        office = sa.select(Office.id).where(Office.code == a["office"])
-        clauses.append(Customer.office_id.in_(office))
-    if a.get("region"):
-        offices = sa.select(Office.id).join(Region).where(Region.code == a["region"])
-        clauses.append(Customer.office_id.in_(offices))
+    clauses = _place_clauses(a)
     if a.get("tier"):
         clauses.append(Customer.tier == a["tier"])
     if a.get("project"):
@@ -255,17 +249,22 @@ def reach_filter(campaign: Campaign) -> sa.ColumnElement[bool]:
     Contacts marked for re-measurement join a wave only within that reach, so that one
     office's campaign (and the results its managers read) never takes in another office's
     customers."""
-    a = campaign.audience or {}
-    clauses: list[sa.ColumnElement[bool]] = []
+    clauses = _place_clauses(campaign.audience or {})
     if campaign.office_id is not None:
         clauses.append(Customer.office_id == campaign.office_id)
-    if a.get("office"):
-        office = sa.select(Office.id).where(Office.code == a["office"])
-        clauses.append(Customer.office_id.in_(office))
-    if a.get("region"):
-        offices = sa.select(Office.id).join(Region).where(Region.code == a["region"])
-        clauses.append(Customer.office_id.in_(offices))
     return sa.and_(sa.true(), *clauses)
+
+
+def _place_clauses(audience: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
+    """The audience's office and region, as conditions on Customer.office_id."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    if audience.get("office"):
+        office = sa.select(Office.id).where(Office.code == audience["office"])
+        clauses.append(Customer.office_id.in_(office))
+    if audience.get("region"):
+        offices = sa.select(Office.id).join(Region).where(Region.code == audience["region"])
+        clauses.append(Customer.office_id.in_(offices))
+    return clauses
 
 
 def can_run(user: Any) -> bool:
