@@ -107,7 +107,7 @@ def _send(issue: Issue, contact: Contact, wave: str, now: datetime) -> bool:
             token = new_token(invitation)
             subject, body = _message(issue, contact, token, expires)
             enqueue_email(
-                key=f"rating:{invitation.id}",
+                key=_mail_key(invitation.id),
                 to=contact.email or "",
                 subject=subject,
                 body=body,
@@ -117,6 +117,11 @@ def _send(issue: Issue, contact: Contact, wave: str, now: datetime) -> bool:
     except (IntegrityError, ValidationFailed):
         return False  # taken by a concurrent run, or an address that cannot be used
     return True
+
+
+def _mail_key(invitation_id: int) -> str:
+    """The outbox key of a rating link's e-mail: one message per invitation."""
+    return f"rating:{invitation_id}"
 
 
 def withdraw_rating_links(issue: Issue, now: datetime) -> int:
@@ -136,14 +141,10 @@ def withdraw_rating_links(issue: Issue, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     ).all()
     # the e-mail of a link not sent yet goes nowhere: it would carry a dead link
-    unsent = set(
-        cancel_pending(
-            [f"rating:{invitation_id}" for invitation_id, _ in withdrawn], "issue reopened", now
-        )
-    )
+    unsent = set(cancel_pending([_mail_key(i) for i, _ in withdrawn], "issue reopened", now))
     for invitation_id, wave in withdrawn:
         changes = {"issue_id": issue.id, "wave": wave, "reason": "issue reopened"}
-        if f"rating:{invitation_id}" in unsent:
+        if _mail_key(invitation_id) in unsent:
             changes["email"] = "cancelled before sending"
         audit.record(
             actor_id=None,
